@@ -1,0 +1,39 @@
+"""sklearn-paws: Prior-Assisted Weak Supervision for resonant anomaly detection.
+
+The estimators follow the scikit-learn API, so they work in ``Pipeline``, ``cross_val_score`` and
+``GridSearchCV``. Public names are imported lazily, so that ``import sklearn_paws`` stays fast and
+torch is loaded only when an estimator is first used.
+"""
+
+import importlib
+
+from ._version import __version__
+
+# Public name -> submodule that defines it.
+_PUBLIC_NAMES = {
+    "ParameterizedClassifier": "._prior",
+    "SupervisedClassifier": "._baselines",
+    "WeakSupervisionClassifier": "._baselines",
+    "PAWSClassifier": "._paws",
+    "WeakSupervisionSplitter": ".model_selection",
+    "SICScorer": ".metrics",
+    "sic_curve": ".metrics",
+    "sic_at_background_efficiency": ".metrics",
+}
+
+_SUBMODULES = {"datasets", "metrics", "model_selection", "exceptions", "plotting", "study", "cli"}
+
+__all__ = ["__version__", *_PUBLIC_NAMES, *sorted(_SUBMODULES)]
+
+
+def __getattr__(name):
+    if name in _PUBLIC_NAMES:
+        module = importlib.import_module(_PUBLIC_NAMES[name], __name__)
+        return getattr(module, name)
+    if name in _SUBMODULES:
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return __all__

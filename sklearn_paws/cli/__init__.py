@@ -1,0 +1,77 @@
+"""The ``sklearn-paws`` command line.
+
+Each subcommand lives in its own module of this package and provides ``register(subparsers)``, which
+adds its parser and sets ``func`` to the function that runs it.
+"""
+
+import argparse
+import importlib
+import logging
+import sys
+
+from .._version import __version__
+
+# Modules of this package that define subcommands, in the order ``--help`` lists them.
+_COMMAND_MODULES = ("demo", "run", "simulate", "convert_raw")
+
+
+def build_parser():
+    """Build the argument parser with every available subcommand.
+
+    Returns
+    -------
+    parser : argparse.ArgumentParser
+        The top-level parser.
+    """
+    parser = argparse.ArgumentParser(
+        prog="sklearn-paws",
+        description="Prior-Assisted Weak Supervision (PAWS) for resonant anomaly detection.",
+    )
+    parser.add_argument("--version", action="version", version=f"sklearn-paws {__version__}")
+    parser.add_argument(
+        "-v", "--verbose", action="count", default=0, help="log more (-v: info, -vv: debug)"
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in _COMMAND_MODULES:
+        try:
+            module = importlib.import_module(f".{name}", __name__)
+        except ModuleNotFoundError as error:
+            if error.name != f"{__name__}.{name}":
+                raise
+            continue
+        module.register(subparsers)
+    return parser
+
+
+def main(argv=None):
+    """Run the ``sklearn-paws`` command line and return its exit status.
+
+    Parameters
+    ----------
+    argv : list of str, default=None
+        Arguments without the program name. ``None`` reads ``sys.argv``.
+
+    Returns
+    -------
+    status : int
+        0 on success, 2 on invalid input, 1 on other errors.
+    """
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    level = {0: logging.WARNING, 1: logging.INFO}.get(args.verbose, logging.DEBUG)
+    logging.basicConfig(level=level, format="%(asctime)s %(name)s %(levelname)s: %(message)s")
+    if args.command is None:
+        parser.print_help()
+        return 2
+
+    from ..exceptions import InputDataError
+
+    try:
+        return int(args.func(args) or 0)
+    except (InputDataError, FileNotFoundError) as error:
+        print(f"sklearn-paws {args.command}: error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
