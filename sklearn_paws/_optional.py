@@ -4,8 +4,8 @@ import importlib
 
 _EXTRA_OF_MODULE = {
     "pythia8mc": "simulate",
-    "fastjet": "simulate",
-    "awkward": "simulate",
+    "fastjet": "jets",
+    "awkward": "jets",
     "matplotlib": "plot",
     "mplhep": "plot",
 }
