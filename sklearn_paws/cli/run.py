@@ -1,0 +1,150 @@
+"""``sklearn-paws run`` and ``sklearn-paws pretrain``: PAWS on a user's own LHCO files."""
+
+import json
+import logging
+from pathlib import Path
+
+logger = logging.getLogger(__name__)
+
+
+def register(subparsers):
+    """Add the ``pretrain`` and ``run`` subcommands."""
+    pretrain = subparsers.add_parser(
+        "pretrain",
+        help="train a ParameterizedClassifier on a PAWS signal file against a background file and save it",
+        description=(
+            "Train the prior of one decay mode: signal in the PAWS parametric layout (LHCO columns plus mx, my "
+            "in GeV) against background in the LHCO features layout, both restricted to the signal region. "
+            "The model is saved with joblib."
+        ),
+    )
+    pretrain.add_argument("--signal", type=Path, required=True, help="PAWS parametric signal file (HDF5)")
+    pretrain.add_argument("--background", type=Path, required=True, help="LHCO features file of background")
+    pretrain.add_argument("--output", type=Path, required=True, help="where to save the model (.joblib)")
+    pretrain.add_argument("--epochs", type=int, default=100, help="maximum training epochs (default: 100)")
+    pretrain.add_argument("--n-models", type=int, default=1, help="ensemble members (default: 1)")
+    pretrain.add_argument("--n-jobs", type=int, default=1, help="members trained in parallel (default: 1)")
+    pretrain.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    pretrain.set_defaults(func=run_pretrain)
+
+    run = subparsers.add_parser(
+        "run",
+        help="fit PAWS on a data file against a reference file with saved priors",
+        description=(
+            "Fit PAWS on data D against a background-only reference R, both in the LHCO features layout, "
+            "restricted to the signal region. Prints and saves the fitted parameters and the per-event "
+            "scores; where the data file has truth labels, also the SIC at background efficiency 1e-3."
+        ),
+    )
+    run.add_argument("--data", type=Path, required=True, help="LHCO features file of the data D")
+    run.add_argument("--reference", type=Path, required=True, help="LHCO features file of the reference R")
+    run.add_argument("--prior", action="append", required=True, metavar="[MODE=]PATH",
+                     help="saved ParameterizedClassifier; repeat as qq=PATH and qqq=PATH for two decay modes")
+    run.add_argument("--output", type=Path, default=Path("paws-run"), help="output folder (default: ./paws-run)")
+    run.add_argument("--n-init", type=int, default=10, help="restarts (default: 10)")
+    run.add_argument("--n-keep", type=int, default=5, help="restarts averaged in the scores (default: 5)")
+    run.add_argument("--mjj-min", type=float, default=3.3, help="signal region lower edge in TeV (default: 3.3)")
+    run.add_argument("--mjj-max", type=float, default=3.7, help="signal region upper edge in TeV (default: 3.7)")
+    run.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    run.set_defaults(func=run_paws)
+
+
+def _read_region(path, mjj_min, mjj_max, reader):
+    from ..datasets._lhco import select_signal_region
+
+    return select_signal_region(reader(path), mjj_min=mjj_min, mjj_max=mjj_max)
+
+
+def run_pretrain(args):
+    """Train and save one prior as the parsed arguments say."""
+    import joblib
+    import numpy as np
+    import pandas as pd
+
+    from .._prior import ParameterizedClassifier
+    from ..datasets._columns import FEATURE_COLUMNS, LABEL_COLUMN, THETA_COLUMNS
+    from ..datasets._lhco import read_lhco_features, read_paws_signal
+    from ..study._store import write_atomic
+
+    signal = _read_region(args.signal, 3.3, 3.7, read_paws_signal)
+    background = _read_region(args.background, 3.3, 3.7, read_lhco_features)
+    if LABEL_COLUMN in background:
+        background = background[background[LABEL_COLUMN] == 0]
+    background = background.assign(**{column: np.nan for column in THETA_COLUMNS})
+    events = pd.concat([signal.assign(**{LABEL_COLUMN: 1}), background.assign(**{LABEL_COLUMN: 0})],
+                       ignore_index=True)
+    X = events[list(FEATURE_COLUMNS) + list(THETA_COLUMNS)]
+    y = events[LABEL_COLUMN].to_numpy()
+    print(f"Pre-training on {len(signal)} signal and {len(background)} background events")
+    model = ParameterizedClassifier(max_epochs=args.epochs, n_models=args.n_models, n_jobs=args.n_jobs,
+                                    random_state=args.seed, verbose=1).fit(X, y)
+    write_atomic(args.output, lambda temporary: joblib.dump(model, temporary))
+    print(f"Saved the model to {args.output}")
+    return 0
+
+
+def _load_priors(specifications):
+    import joblib
+
+    from ..exceptions import InputDataError
+
+    priors = {}
+    for specification in specifications:
+        mode, separator, path = specification.partition("=")
+        if not separator:
+            mode, path = "qq", specification
+        path = Path(path)
+        if not path.exists():
+            raise FileNotFoundError(f"Prior model file {path} not found; make one with 'sklearn-paws pretrain'.")
+        if mode in priors:
+            raise InputDataError(f"--prior gives the decay mode {mode!r} twice; give each mode once.")
+        priors[mode] = joblib.load(path)
+    return priors if len(priors) > 1 else next(iter(priors.values()))
+
+
+def run_paws(args):
+    """Fit PAWS on the user's files and print and save the results."""
+    import numpy as np
+    import pandas as pd
+
+    from .._paws import PAWSClassifier
+    from ..datasets._columns import FEATURE_COLUMNS, LABEL_COLUMN
+    from ..datasets._lhco import read_lhco_features
+    from ..metrics import sic_at_background_efficiency
+    from ..study._store import write_atomic
+
+    data = _read_region(args.data, args.mjj_min, args.mjj_max, read_lhco_features)
+    reference = _read_region(args.reference, args.mjj_min, args.mjj_max, read_lhco_features)
+    pretrained = _load_priors(args.prior)
+    columns = list(FEATURE_COLUMNS)
+    print(f"Fitting PAWS on {len(data)} data and {len(reference)} reference events")
+    model = PAWSClassifier(pretrained=pretrained, n_init=args.n_init, n_keep=args.n_keep,
+                           random_state=args.seed).fit(data[columns], reference[columns])
+
+    results = {
+        "mx_GeV": float(model.mx_),
+        "my_GeV": float(model.my_),
+        "mu": float(model.mu_),
+        "alpha": None if np.isnan(model.alpha_) else float(model.alpha_),
+        "validation_loss": float(model.validation_loss_),
+        "test_statistic": float(model.test_statistic_),
+        "significance": float(model.significance_),
+        "n_data": len(data),
+        "n_reference": len(reference),
+    }
+    scores = pd.DataFrame({"score": model.predict_proba(data[columns])[:, 1],
+                           "log_likelihood_ratio": model.decision_function(data[columns])})
+    if LABEL_COLUMN in data:
+        truth = data[LABEL_COLUMN].to_numpy()
+        scores[LABEL_COLUMN] = truth
+        if 0 < truth.sum() < len(truth):
+            results["sic_at_1e-3"] = float(sic_at_background_efficiency(truth, scores["score"].to_numpy()))
+
+    args.output.mkdir(parents=True, exist_ok=True)
+    write_atomic(args.output / "fit.json", lambda temporary: Path(temporary).write_text(json.dumps(results, indent=1)))
+    write_atomic(args.output / "scores.csv", lambda temporary: scores.to_csv(temporary, index=False))
+    write_atomic(args.output / "restarts.csv", lambda temporary: model.restarts_.to_csv(temporary, index=False))
+    for name, value in results.items():
+        print(f"{name:>16}: {value}")
+    print(f"Saved fit.json, scores.csv and restarts.csv in {args.output}")
+    return 0

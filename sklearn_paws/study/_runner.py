@@ -1,0 +1,235 @@
+"""Run the PAWS study: pre-train the priors, then every (mass point, noise, realisation, mu) cell.
+
+Cells run through joblib, so ``joblib.parallel_config(backend="dask")`` (or "ray") moves the scan
+to a cluster without changing this code. Finished cells are stored one file each, so a rerun skips
+them and an interrupted run resumes.
+"""
+
+import logging
+import os
+import time
+from pathlib import Path
+
+import joblib
+import numpy as np
+import pandas as pd
+from sklearn.utils import check_random_state
+from tqdm.auto import tqdm
+
+from ..datasets._columns import DECAY_MODES, FEATURE_COLUMNS, LABEL_COLUMN, THETA_COLUMNS
+from ._config import StudyConfig
+from ._data import add_noise_features, feature_columns
+from ._methods import fit_method, fit_supervised, inject_and_split
+from ._store import ResultsStore, write_atomic
+
+logger = logging.getLogger(__name__)
+
+BACKGROUND_EFFICIENCY = 1e-3
+
+
+def _seed(config, *parts):
+    """Derive a reproducible seed from the study seed and the identity of a step."""
+    text = "/".join(str(part) for part in (config.random_state, *parts))
+    return int.from_bytes(joblib.hash(text).encode()[:4], "little") % (2**31 - 1)
+
+
+def pretrain_priors(data, config, output_dir, *, n_jobs=1):
+    """Train, or load from the cache, one ParameterizedClassifier per decay mode and noise setting.
+
+    Parameters
+    ----------
+    data : StudyData
+        Inputs of the study.
+    config : StudyConfig
+        Settings; ``prior_params`` go to the classifier.
+    output_dir : Path
+        The cache lives in ``output_dir/models``; a cached model is reused only when the prior
+        settings and the inputs are unchanged.
+    n_jobs : int, default=1
+        Parallel jobs for the ensemble members.
+
+    Returns
+    -------
+    priors : dict of (str, int) to ParameterizedClassifier
+        Keyed by (decay mode, number of noise features).
+    """
+    from .._prior import ParameterizedClassifier
+
+    model_dir = Path(output_dir) / "models"
+    fingerprint = config.fingerprint("prior_params", "random_state")
+    priors = {}
+    for n_noise in config.noise_features:
+        for mode in DECAY_MODES:
+            path = model_dir / f"prior_{mode}_noise{n_noise}_{fingerprint}_{len(data.prior_background)}.joblib"
+            if path.exists():
+                logger.info("Loading the cached %s prior with %d noise features from %s", mode, n_noise, path)
+                priors[(mode, n_noise)] = joblib.load(path)
+                continue
+            signal = data.prior_signal[mode]
+            background = data.prior_background.copy()
+            # The classifier draws theta for background events itself; the values here are ignored.
+            for column in THETA_COLUMNS:
+                background[column] = np.nan
+            events = pd.concat([signal, background], ignore_index=True)
+            events = add_noise_features(events, n_noise, _seed(config, "prior-noise", mode, n_noise))
+            columns = feature_columns(n_noise) + list(THETA_COLUMNS)
+            X = events[columns]
+            y = events[LABEL_COLUMN].to_numpy()
+            logger.info(
+                "Pre-training the %s prior (%d noise features) on %d signal and %d background events",
+                mode, n_noise, len(signal), len(background),
+            )
+            start = time.perf_counter()
+            params = {"random_state": _seed(config, "prior", mode, n_noise), "n_jobs": n_jobs}
+            params.update(config.prior_params)
+            prior = ParameterizedClassifier(**params).fit(X, y)
+            logger.info("Pre-trained the %s prior in %.0f s", mode, time.perf_counter() - start)
+            write_atomic(path, lambda temporary, model=prior: joblib.dump(model, temporary))
+            priors[(mode, n_noise)] = prior
+    return priors
+
+
+def _cell_key(method, mass_point, n_noise, realisation, mu=None):
+    mu_text = "all" if mu is None else f"{mu:.7g}"
+    return f"{method}_{mass_point[0]:.0f}_{mass_point[1]:.0f}_noise{n_noise}_r{realisation}_mu{mu_text}"
+
+
+def _base_row(config, mass_point, n_noise, realisation):
+    return {
+        "mx_true": mass_point[0],
+        "my_true": mass_point[1],
+        "alpha_true": config.alpha,
+        "noise_features": n_noise,
+        "realisation": realisation,
+        "background_efficiency": BACKGROUND_EFFICIENCY,
+    }
+
+
+def build_pools(data, config, mass_point, n_noise, realisation):
+    """Return the event pool of one (mass point, noise, realisation) and its two parts.
+
+    Returns
+    -------
+    pool : pandas.DataFrame
+        Study background and signal at the mass point, with the noise columns.
+    supervised_rows : ndarray of int
+        Rows of ``pool`` holding the half of the signal that trains the supervised baseline.
+    study_pool : pandas.DataFrame
+        ``pool`` without those rows: what the splitter turns into D, R and the test set.
+    """
+    pool_seed = _seed(config, "pool", mass_point, n_noise, realisation)
+    signal = data.study_signal[mass_point]
+    pool = pd.concat([data.study_background, signal], ignore_index=True)
+    pool = add_noise_features(pool, n_noise, _seed(config, "pool-noise", n_noise, realisation))
+
+    rng = check_random_state(pool_seed)
+    signal_rows = np.flatnonzero(pool[LABEL_COLUMN].to_numpy() == 1)
+    supervised_rows = rng.choice(signal_rows, size=len(signal_rows) // 2, replace=False)
+    study_pool = pool.drop(index=supervised_rows).reset_index(drop=True)
+    return pool, supervised_rows, study_pool
+
+
+def split_seed(config, mass_point, realisation, mu):
+    """Return the seed of the splitter of one cell, shared by all methods and noise settings."""
+    return _seed(config, "split", mass_point, realisation, mu)
+
+
+def _run_cell(cell, data, config, priors):
+    """Run one cell and return its result rows."""
+    method, mass_point, n_noise, realisation, mu = cell
+    import torch
+
+    torch.set_num_threads(max(1, int(os.environ.get("SKLEARN_PAWS_THREADS", "1"))))
+    pool, supervised_rows, study_pool = build_pools(data, config, mass_point, n_noise, realisation)
+
+    columns = feature_columns(n_noise)
+    row = _base_row(config, mass_point, n_noise, realisation)
+    start = time.perf_counter()
+    if method == "supervised":
+        supervised_background = data.supervised_background
+        if supervised_background is None:
+            supervised_background = data.prior_background
+        background = add_noise_features(
+            supervised_background, n_noise, _seed(config, "supervised-noise", n_noise, realisation)
+        )
+        sic_rows = fit_supervised(
+            pool.iloc[supervised_rows], background, study_pool, columns, config, mass_point,
+            random_state=_seed(config, "supervised", mass_point, n_noise, realisation),
+        )
+        rows = []
+        for mu in config.mu_values:
+            rows.append({**row, **sic_rows, "method": method, "mu": mu, "fit_seconds": time.perf_counter() - start})
+        return rows
+
+    split = inject_and_split(
+        study_pool, mu, config, random_state=split_seed(config, mass_point, realisation, mu)
+    )
+    outcome = fit_method(
+        method, split, columns, config,
+        priors={mode: priors[(mode, n_noise)] for mode in DECAY_MODES} if method == "paws" else None,
+        random_state=_seed(config, method, mass_point, n_noise, realisation, mu),
+    )
+    return [{**row, **split.counts, **outcome, "method": method, "mu": mu,
+             "fit_seconds": time.perf_counter() - start}]
+
+
+def list_cells(config):
+    """Return every cell of the study as (method, mass point, noise, realisation, mu)."""
+    cells = []
+    for mass_point in config.mass_points:
+        mass_point = (float(mass_point[0]), float(mass_point[1]))
+        for n_noise in config.noise_features:
+            for realisation in range(config.n_realisations):
+                for method in config.methods:
+                    if method == "supervised":
+                        cells.append((method, mass_point, n_noise, realisation, None))
+                        continue
+                    for mu in config.mu_values:
+                        cells.append((method, mass_point, n_noise, realisation, float(mu)))
+    return cells
+
+
+def run_study(data, config, output_dir, *, n_jobs=1):
+    """Run every unfinished cell of the study and return the full results table.
+
+    Parameters
+    ----------
+    data : StudyData
+        Inputs.
+    config : StudyConfig
+        Settings.
+    output_dir : str or Path
+        Folder for the cached models, the cell results, the tables, figures and report.
+    n_jobs : int, default=1
+        Cells run in parallel through joblib.
+
+    Returns
+    -------
+    results : pandas.DataFrame
+        One row per (method, mass point, noise, realisation, mu).
+    """
+    if not isinstance(config, StudyConfig):
+        raise TypeError(f"config must be a StudyConfig, got {type(config).__name__}.")
+    output_dir = Path(output_dir)
+    store = ResultsStore(output_dir / f"results-{config.fingerprint()}")
+    priors = {}
+    if "paws" in config.methods:
+        priors = pretrain_priors(data, config, output_dir, n_jobs=n_jobs)
+
+    cells = list_cells(config)
+    todo = [cell for cell in cells if not store.has(_cell_key(*cell))]
+    logger.info("Study: %d cells, %d already finished, %d to run", len(cells), len(cells) - len(todo), len(todo))
+
+    def run_and_store(cell):
+        rows = _run_cell(cell, data, config, priors)
+        store.save(_cell_key(*cell), rows)
+        return cell
+
+    jobs = (joblib.delayed(run_and_store)(cell) for cell in todo)
+    with tqdm(total=len(todo), desc="study cells", unit="cell") as progress:
+        for _ in joblib.Parallel(n_jobs=n_jobs, return_as="generator_unordered")(jobs):
+            progress.update()
+
+    results = store.load()
+    return results.sort_values(["mx_true", "my_true", "method", "noise_features", "mu", "realisation"],
+                               ignore_index=True)
