@@ -19,6 +19,7 @@ _PUBLIC_NAMES = {
     "SICScorer": ".metrics",
     "sic_curve": ".metrics",
     "sic_at_background_efficiency": ".metrics",
+    "truth_from_labels": ".model_selection",
 }
 
 _SUBMODULES = {"datasets", "metrics", "model_selection", "exceptions", "plotting", "study", "cli"}

@@ -33,6 +33,12 @@ _PUBLIC_NAMES = {
     "simulate_background": "._simulate",
     "simulate_signal": "._simulate",
     "load_default": "._default",
+    "DefaultDataset": "._default",
+    "generate_default_dataset": "._default",
+    "assemble_default_dataset": "._default",
+    "make_toy_background": "._toy",
+    "make_toy_signal": "._toy",
+    "make_toy_grid": "._toy",
 }
 
 __all__ = [
