@@ -1,0 +1,466 @@
+"""Tests of PAWSClassifier.
+
+Most physics checks use ``ExactToyPrior``, a stand-in for a fitted ParameterizedClassifier whose
+log likelihood ratio is the exact one of the toy model in ``sklearn_paws.datasets._toy``. With an
+exact Lambda, PAWS must recover the injected masses and mu, and any failure is PAWS's own.
+"""
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.metrics import roc_curve
+
+from sklearn_paws._paws import PAWSClassifier
+from sklearn_paws.datasets._columns import FEATURE_COLUMNS, THETA_COLUMNS
+from sklearn_paws.datasets._toy import make_toy_background, make_toy_signal
+from sklearn_paws.exceptions import InputDataError
+
+# Short test fits stop at max_epochs on purpose.
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn_paws.exceptions.ConvergenceWarning")
+
+# Parameters of the toy densities, as drawn by make_toy_background and make_toy_signal.
+_BACKGROUND_MASS_OFFSET = 0.02
+_BACKGROUND_MASS_GAMMA = (1.6, 0.09)
+_BACKGROUND_TAU21 = (6.0, 4.0)
+_BACKGROUND_TAU32 = (7.0, 3.0)
+_TWO_PRONG_TAU21 = (2.0, 7.0)
+_TWO_PRONG_TAU32 = (6.0, 4.0)
+_THREE_PRONG_TAU21 = (5.0, 5.0)
+_THREE_PRONG_TAU32 = (3.0, 6.0)
+_RESOLUTION = (0.05, 0.01)
+
+
+def _log_beta(x, shape):
+    a, b = shape
+    x = x.clamp(1e-7, 1 - 1e-7)
+    return ((a - 1) * torch.log(x) + (b - 1) * torch.log1p(-x)
+            - (math.lgamma(a) + math.lgamma(b) - math.lgamma(a + b)))
+
+
+def _log_background_jet(mass, tau21, tau32):
+    shape, scale = _BACKGROUND_MASS_GAMMA
+    shifted = (mass - _BACKGROUND_MASS_OFFSET).clamp(min=1e-6)
+    log_mass = ((shape - 1) * torch.log(shifted) - shifted / scale
+                - math.lgamma(shape) - shape * math.log(scale))
+    return log_mass + _log_beta(tau21, _BACKGROUND_TAU21) + _log_beta(tau32, _BACKGROUND_TAU32)
+
+
+def _log_mass(mass, mass_gev):
+    # Log density of the smeared signal jet mass (TeV) at resonance masses mass_gev of shape (R, 1).
+    # The toy takes |smeared mass|, a folded normal, whose mirrored term is negligible above 50 GeV.
+    centre = mass_gev / 1000.0
+    width = torch.sqrt((_RESOLUTION[0] * centre) ** 2 + _RESOLUTION[1] ** 2)
+    return -0.5 * ((mass - centre) / width) ** 2 - torch.log(width) - 0.5 * math.log(2 * math.pi)
+
+
+class _ExactLogRatio(torch.nn.Module):
+    """Exact log Lambda(x | m_X, m_Y) of the toy, following the prior's frozen-module contract.
+
+    ``prepare`` computes every theta-independent term once: the two jet masses, the background
+    log density, and the substructure log densities of each jet under the X and Y hypotheses.
+    """
+
+    def __init__(self, decay_mode):
+        super().__init__()
+        self.y_taus = ((_TWO_PRONG_TAU21, _TWO_PRONG_TAU32) if decay_mode == "qq"
+                       else (_THREE_PRONG_TAU21, _THREE_PRONG_TAU32))
+
+    def prepare(self, features):
+        mj1, mj2, t21j1, t21j2, t32j1, t32j2 = (features[:, i] for i in range(6))
+        log_background = (math.log(2.0) + _log_background_jet(mj1, t21j1, t32j1)
+                          + _log_background_jet(mj2, t21j2, t32j2))
+
+        def log_taus(tau21, tau32, shapes):
+            return _log_beta(tau21, shapes[0]) + _log_beta(tau32, shapes[1])
+
+        x_taus = (_TWO_PRONG_TAU21, _TWO_PRONG_TAU32)
+        columns = [mj1, mj2, log_background,
+                   log_taus(t21j1, t32j1, x_taus), log_taus(t21j2, t32j2, x_taus),
+                   log_taus(t21j1, t32j1, self.y_taus), log_taus(t21j2, t32j2, self.y_taus)]
+        return torch.stack(columns, dim=1)
+
+    def forward(self, prepared, theta):
+        mj1, mj2, log_background, x1, x2, y1, y2 = (prepared[:, i].unsqueeze(0) for i in range(7))
+        mx = theta[:, 0:1]
+        my = theta[:, 1:2]
+        x_first = _log_mass(mj1, mx) + x1 + _log_mass(mj2, my) + y2
+        y_first = _log_mass(mj1, my) + y1 + _log_mass(mj2, mx) + x2
+        return torch.logaddexp(x_first, y_first) - log_background
+
+
+class ExactToyPrior(ClassifierMixin, BaseEstimator):
+    """Stand-in for a fitted ParameterizedClassifier with the exact toy likelihood ratio.
+
+    ``fit`` only records the feature layout; the likelihood ratio needs no training.
+    """
+
+    def __init__(self, decay_mode="qq", n_noise_features=0, with_names=True,
+                 theta_columns=THETA_COLUMNS):
+        self.decay_mode = decay_mode
+        self.n_noise_features = n_noise_features
+        self.with_names = with_names
+        self.theta_columns = theta_columns
+
+    def fit(self, X=None, y=None):
+        features = _feature_names(self.n_noise_features)
+        self.n_features_in_ = len(features) + len(self.theta_columns)
+        if self.with_names:
+            self.feature_names_in_ = np.array(features + list(self.theta_columns), dtype=object)
+        self.module_ = _ExactLogRatio(self.decay_mode).eval()
+        return self
+
+    def frozen_log_likelihood_ratio(self):
+        return self.module_
+
+
+def _feature_names(n_noise):
+    return list(FEATURE_COLUMNS) + [f"noise{i}" for i in range(n_noise)]
+
+
+def make_weak_dataset(mass_point, mu, *, n_background=50_000, n_noise=0, alpha=None, seed=0):
+    """Return (data, reference) frames of features: D = background + mu signal, R = background."""
+    rng = np.random.default_rng(seed)
+    names = _feature_names(n_noise)
+    reference = make_toy_background(n_background, n_noise_features=n_noise,
+                                    random_state=int(rng.integers(2**31)))[names]
+    background = make_toy_background(n_background, n_noise_features=n_noise,
+                                     random_state=int(rng.integers(2**31)))[names]
+    n_signal = int(round(mu * n_background / (1.0 - mu)))
+    parts = [background]
+    if n_signal:
+        if alpha is None:
+            counts = {"qq": n_signal}
+        else:
+            n_three = int(round(alpha * n_signal))
+            counts = {"qq": n_signal - n_three, "qqq": n_three}
+        for mode, count in counts.items():
+            parts.append(make_toy_signal(*mass_point, count, decay_mode=mode,
+                                         n_noise_features=n_noise,
+                                         random_state=int(rng.integers(2**31)))[names])
+    data = pd.concat(parts, ignore_index=True)
+    return data, reference
+
+
+def _fast_paws(prior, **params):
+    settings = dict(n_init=10, n_keep=5, batch_size=2048, verbose=False,
+                    random_state=0)
+    settings.update(params)
+    return PAWSClassifier(pretrained=prior, **settings)
+
+
+@pytest.fixture(scope="module")
+def exact_prior():
+    return ExactToyPrior().fit()
+
+
+def _mass_error(paws, mass_point):
+    """Return the larger mass error in GeV, for the better of the two orderings."""
+    fitted = np.array([paws.mx_, paws.my_])
+    truth = np.array(mass_point, dtype=float)
+    return min(np.abs(fitted - truth).max(), np.abs(fitted - truth[::-1]).max())
+
+
+def _sic_at(truth, scores, background_efficiency=1e-3):
+    """Return SIC = eps_S / sqrt(eps_B) at the given background efficiency (ROC interpolation)."""
+    fpr, tpr, _ = roc_curve(truth, scores)
+    efficiency = np.interp(background_efficiency, fpr, tpr)
+    return efficiency / math.sqrt(background_efficiency)
+
+
+# ----------------------------------------------------------------------------------------------
+# Physics with the exact likelihood ratio
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mass_point", [(300.0, 300.0), (100.0, 500.0)])
+def test_fit_recovers_masses_and_mu(exact_prior, mass_point):
+    data, reference = make_weak_dataset(mass_point, 0.01, seed=1)
+    paws = _fast_paws(exact_prior).fit(data, reference)
+
+    assert _mass_error(paws, mass_point) < 50.0
+    assert 0.01 / 1.5 < paws.mu_ < 0.01 * 1.5
+    assert paws.significance_ > 5.0
+
+
+@pytest.mark.slow
+def test_fit_without_signal_claims_nothing(exact_prior):
+    data, reference = make_weak_dataset((300.0, 300.0), 0.0, seed=2)
+    paws = _fast_paws(exact_prior).fit(data, reference)
+
+    # On this toy, PAWS detects an injected mu of 0.1 % (test statistic above 20), but the fit
+    # then returns mu of 7e-3 to 9e-3: the BCE overestimates a sparse, well separated signal.
+    # A fit on background alone must return less and must not be significant.
+    assert paws.mu_ < 5e-3
+    assert paws.test_statistic_ < 9.0
+    assert paws.significance_ < 3.0
+
+
+@pytest.mark.slow
+def test_fit_sic_matches_supervised(exact_prior):
+    mass_point = (300.0, 300.0)
+    data, reference = make_weak_dataset(mass_point, 0.003, seed=3)
+    paws = _fast_paws(exact_prior).fit(data, reference)
+
+    names = _feature_names(0)
+    background = make_toy_background(200_000, random_state=31)[names]
+    signal = make_toy_signal(*mass_point, 20_000, random_state=32)[names]
+    test = pd.concat([background, signal], ignore_index=True)
+    truth = np.r_[np.zeros(len(background)), np.ones(len(signal))]
+
+    # The fully supervised reference is the exact likelihood ratio at the true masses, the best
+    # any classifier can do.
+    module = exact_prior.frozen_log_likelihood_ratio()
+    with torch.no_grad():
+        features = torch.from_numpy(test.to_numpy(np.float32, copy=True))
+        supervised = module(module.prepare(features), torch.tensor([mass_point])).numpy()[0]
+
+    sic_paws = _sic_at(truth, paws.decision_function(test))
+    sic_supervised = _sic_at(truth, supervised)
+    assert sic_paws >= 0.9 * sic_supervised
+
+
+@pytest.mark.slow
+def test_fit_ignores_noise_dimensions():
+    prior = ExactToyPrior(n_noise_features=10).fit()
+    mass_point = (100.0, 500.0)
+    data, reference = make_weak_dataset(mass_point, 0.01, n_noise=10, seed=4)
+    paws = _fast_paws(prior).fit(data, reference)
+
+    assert paws.n_features_in_ == 16
+    assert _mass_error(paws, mass_point) < 50.0
+    assert 0.01 / 1.5 < paws.mu_ < 0.01 * 1.5
+
+
+@pytest.mark.slow
+def test_fit_two_decay_modes_learns_alpha():
+    priors = {"qq": ExactToyPrior("qq").fit(), "qqq": ExactToyPrior("qqq").fit()}
+    data, reference = make_weak_dataset((100.0, 500.0), 0.01, alpha=0.5, seed=5)
+    paws = _fast_paws(priors).fit(data, reference)
+
+    # Y is the three-prong candidate, so the two orderings differ and the swap check must find
+    # the right one.
+    assert abs(paws.mx_ - 100.0) < 50.0
+    assert abs(paws.my_ - 500.0) < 50.0
+    assert 0.01 / 1.5 < paws.mu_ < 0.01 * 1.5
+    assert 0.0 <= paws.alpha_ <= 1.0
+    assert paws.decay_modes_ == ["qq", "qqq"]
+
+
+def test_loss_landscape_minimum_at_truth(exact_prior):
+    data, reference = make_weak_dataset((300.0, 300.0), 0.05, n_background=5000, seed=6)
+    masses = [100.0, 300.0, 500.0]
+    landscape = PAWSClassifier(exact_prior, verbose=False).loss_landscape(
+        data, reference, masses, masses, mu=0.05)
+
+    assert landscape.shape == (9, 4)
+    best = landscape.loc[landscape["loss"].idxmin()]
+    assert (best["mx"], best["my"]) == (300.0, 300.0)
+    assert np.allclose(landscape["scaled_loss"], (landscape["loss"] - math.log(2)) * 1e5)
+
+
+# ----------------------------------------------------------------------------------------------
+# Interface
+
+
+def _small_fit(prior, seed=0, **params):
+    data, reference = make_weak_dataset((300.0, 300.0), 0.05, n_background=4000, seed=seed)
+    settings = dict(n_init=3, n_keep=2, max_epochs=2, batch_size=1024)
+    settings.update(params)
+    return _fast_paws(prior, **settings), data, reference
+
+
+def test_fit_forms_agree(exact_prior):
+    paws, data, reference = _small_fit(exact_prior)
+    X = pd.concat([data, reference], ignore_index=True)
+    y = np.r_[np.ones(len(data)), np.zeros(len(reference))]
+
+    first = clone(paws).fit(data, reference)
+    second = clone(paws).fit(X, y)
+    assert first.mx_ == second.mx_
+    assert first.mu_ == second.mu_
+
+
+def test_fit_rejects_truth_labels(exact_prior):
+    paws, data, reference = _small_fit(exact_prior)
+    X = pd.concat([data, reference], ignore_index=True)
+    y = np.r_[np.ones(len(data)), np.zeros(len(reference))]
+    y[:10] = 2
+
+    with pytest.raises(ValueError, match="Only binary classification is supported"):
+        paws.fit(X, y)
+
+
+def test_fit_rejects_missing_column(exact_prior):
+    paws, data, reference = _small_fit(exact_prior)
+    with pytest.raises(InputDataError, match="tau32j2"):
+        paws.fit(data.drop(columns="tau32j2"), reference)
+
+
+def test_fit_rejects_wrong_feature_count(exact_prior):
+    paws, data, reference = _small_fit(exact_prior)
+    with pytest.raises(InputDataError, match="7 features"):
+        paws.fit(np.c_[data.to_numpy(), np.zeros(len(data))], reference.to_numpy())
+
+
+def test_fit_rejects_mismatched_modes():
+    priors = {"qq": ExactToyPrior("qq").fit(),
+              "qqq": ExactToyPrior("qqq", n_noise_features=2).fit()}
+    paws, data, reference = _small_fit(priors)
+    with pytest.raises(ValueError, match="different features"):
+        paws.fit(data, reference)
+
+
+def test_fit_accepts_single_mode_mapping(exact_prior):
+    paws, data, reference = _small_fit({"qqq": exact_prior})
+    paws.fit(data, reference)
+    assert math.isnan(paws.alpha_)
+
+
+def test_fit_ignores_extra_columns(exact_prior):
+    paws, data, reference = _small_fit(exact_prior)
+    labelled = data.assign(label=1, mx=300.0)
+    first = clone(paws).fit(labelled, reference)
+    second = clone(paws).fit(data, reference)
+    assert first.mx_ == second.mx_
+
+
+def test_restarts_table(exact_prior):
+    paws, data, reference = _small_fit(exact_prior)
+    paws.fit(data, reference)
+    table = paws.restarts_
+
+    assert len(table) == 3
+    assert table["kept"].sum() == 2
+    assert set(table.columns) >= {"mx_start", "my_start", "mx", "my", "mu", "validation_loss",
+                                  "kept", "swapped"}
+    assert table.loc[table["rank"] == 0, "validation_loss"].item() == paws.validation_loss_
+    assert paws.loss_curve_.shape[1] == 3
+
+
+def test_predictions_consistent(exact_prior):
+    paws, data, reference = _small_fit(exact_prior, max_epochs=4)
+    paws.fit(data, reference)
+    signal = make_toy_signal(300.0, 300.0, 500, random_state=7)[_feature_names(0)]
+    proba = paws.predict_proba(signal)
+    scores = paws.decision_function(signal)
+
+    assert proba.shape == (500, 2)
+    assert list(paws.classes_) == [0, 1]
+    assert np.allclose(proba.sum(axis=1), 1.0)
+    assert np.allclose(scores, np.log(proba[:, 1] / proba[:, 0]), atol=1e-6)
+    assert scores.mean() > paws.decision_function(reference).mean()
+
+
+def test_score_sign_convention(exact_prior):
+    paws, data, reference = _small_fit(exact_prior, max_epochs=4)
+    paws.fit(data, reference)
+
+    assert paws.score(data, reference) > -math.log(2.0)
+    X = pd.concat([data, reference], ignore_index=True)
+    y = np.r_[np.ones(len(data)), np.full(len(reference), 2)]
+    with pytest.raises(ValueError, match="0 \\(reference\\) and 1 \\(data\\)"):
+        paws.score(X, y)
+
+
+def test_clone_keeps_pretrained(exact_prior):
+    paws, data, reference = _small_fit(exact_prior)
+    paws.fit(data, reference)
+    copy = clone(paws)
+
+    assert copy.pretrained is exact_prior
+    assert not hasattr(copy, "mx_")
+
+
+def test_cross_val_score_runs(exact_prior):
+    from sklearn.model_selection import StratifiedKFold, cross_val_score
+
+    paws, data, reference = _small_fit(exact_prior)
+    X = pd.concat([data, reference], ignore_index=True)
+    y = np.r_[np.ones(len(data)), np.zeros(len(reference))]
+    scores = cross_val_score(paws, X, y, cv=StratifiedKFold(2, shuffle=True, random_state=0))
+
+    assert scores.shape == (2,)
+    assert np.all(np.isfinite(scores))
+
+
+def test_grid_search_keeps_pretrained(exact_prior):
+    from sklearn.model_selection import GridSearchCV, StratifiedKFold
+
+    paws, data, reference = _small_fit(exact_prior, max_epochs=1)
+    X = pd.concat([data, reference], ignore_index=True)
+    y = np.r_[np.ones(len(data)), np.zeros(len(reference))]
+    search = GridSearchCV(paws, {"learning_rate": [0.05, 0.1]},
+                          cv=StratifiedKFold(2, shuffle=True, random_state=0))
+    search.fit(X, y)
+
+    assert search.best_estimator_.pretrained is exact_prior
+    assert np.all(np.isfinite(search.cv_results_["mean_test_score"]))
+
+
+def test_fit_same_seed_same_result(exact_prior):
+    paws, data, reference = _small_fit(exact_prior)
+    first = clone(paws).fit(data, reference).restarts_
+    second = clone(paws).fit(data, reference).restarts_
+    pd.testing.assert_frame_equal(first, second)
+
+
+def test_fit_requires_pretrained():
+    with pytest.raises(ValueError, match="pretrained is None"):
+        PAWSClassifier().fit(np.zeros((10, 6)), np.zeros((10, 6)))
+
+
+# ----------------------------------------------------------------------------------------------
+# Integration with a real ParameterizedClassifier
+
+
+@pytest.fixture(scope="module")
+def trained_prior():
+    from sklearn_paws._prior import ParameterizedClassifier
+    from sklearn_paws.datasets._toy import make_toy_grid
+
+    signal = make_toy_grid(masses=(100, 200, 300, 400, 500), n_events_per_point=600,
+                           random_state=0)
+    background = make_toy_background(len(signal), random_state=1)
+    events = pd.concat([signal, background], ignore_index=True)
+    events[list(THETA_COLUMNS)] = events[list(THETA_COLUMNS)].fillna(0.0)
+    columns = list(FEATURE_COLUMNS) + list(THETA_COLUMNS)
+    prior = ParameterizedClassifier(hidden_layer_sizes=(64, 64), max_epochs=10, batch_size=512,
+                                    calibration_size=5000, kappa_grid_size=6, random_state=0)
+    return prior.fit(events[columns], events["label"])
+
+
+def _network_weights(prior):
+    return [{name: tensor.clone() for name, tensor in network.state_dict().items()}
+            for network in prior.networks_]
+
+
+@pytest.mark.slow
+def test_fit_with_parameterized_classifier(trained_prior):
+    before = _network_weights(trained_prior)
+    data, reference = make_weak_dataset((300.0, 300.0), 0.05, n_background=20_000, seed=8)
+    paws = PAWSClassifier(trained_prior, mass_bounds=(100.0, 500.0), n_init=6, n_keep=3,
+                          batch_size=1024, random_state=0, verbose=False).fit(data, reference)
+
+    # This quickly trained prior resolves m_X + m_Y but hardly m_X - m_Y, so the masses are not
+    # checked here; the exact-likelihood tests check them.
+    assert paws.significance_ > 5.0
+    assert abs(paws.mx_ + paws.my_ - 600.0) < 100.0
+    after = _network_weights(trained_prior)
+    for weights_before, weights_after in zip(before, after):
+        for name, tensor in weights_before.items():
+            assert torch.equal(tensor, weights_after[name]), name
+    copy = clone(paws)
+    assert copy.pretrained is trained_prior
+    assert copy.pretrained.networks_
+
+
+def test_parameterized_classifier_feature_check(trained_prior):
+    paws = PAWSClassifier(trained_prior, n_init=2, n_keep=1, max_epochs=1, verbose=False)
+    data, reference = make_weak_dataset((300.0, 300.0), 0.05, n_background=2000, n_noise=1,
+                                        seed=9)
+    with pytest.raises(InputDataError, match="7 features"):
+        paws.fit(data.to_numpy(), reference.to_numpy())
