@@ -58,7 +58,6 @@ def _read_region(path, mjj_min, mjj_max, reader):
 def run_pretrain(args):
     """Train and save one prior as the parsed arguments say."""
     import joblib
-    import numpy as np
     import pandas as pd
 
     from .._prior import ParameterizedClassifier
@@ -70,7 +69,7 @@ def run_pretrain(args):
     background = _read_region(args.background, 3.3, 3.7, read_lhco_features)
     if LABEL_COLUMN in background:
         background = background[background[LABEL_COLUMN] == 0]
-    background = background.assign(**{column: np.nan for column in THETA_COLUMNS})
+    background = background.assign(**{column: 0.0 for column in THETA_COLUMNS})  # ignored by fit
     events = pd.concat([signal.assign(**{LABEL_COLUMN: 1}), background.assign(**{LABEL_COLUMN: 0})],
                        ignore_index=True)
     X = events[list(FEATURE_COLUMNS) + list(THETA_COLUMNS)]

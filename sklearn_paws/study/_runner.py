@@ -67,9 +67,9 @@ def pretrain_priors(data, config, output_dir, *, n_jobs=1):
                 continue
             signal = data.prior_signal[mode]
             background = data.prior_background.copy()
-            # The classifier draws theta for background events itself; the values here are ignored.
+            # The classifier draws theta for background events itself; these placeholders are ignored.
             for column in THETA_COLUMNS:
-                background[column] = np.nan
+                background[column] = 0.0
             events = pd.concat([signal, background], ignore_index=True)
             events = add_noise_features(events, n_noise, _seed(config, "prior-noise", mode, n_noise))
             columns = feature_columns(n_noise) + list(THETA_COLUMNS)

@@ -1,0 +1,365 @@
+"""Tests of ParameterizedClassifier: API, the frozen torch interface for PAWS, and physics on the toy."""
+
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from joblib import parallel_config
+from sklearn.base import clone
+from sklearn.metrics import roc_curve
+
+from sklearn_paws._baselines import SupervisedClassifier
+from sklearn_paws._prior import ParameterizedClassifier
+from sklearn_paws.datasets import FEATURE_COLUMNS, THETA_COLUMNS
+from sklearn_paws.datasets._toy import make_toy_background, make_toy_grid, make_toy_signal
+from sklearn_paws.exceptions import InputDataError
+
+COLUMNS = [*FEATURE_COLUMNS, *THETA_COLUMNS]
+SMALL = dict(hidden_layer_sizes=(16,), max_epochs=4, kappa_grid_size=4, calibration_size=500)
+
+
+@pytest.fixture(autouse=True)
+def _one_torch_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def make_training_events(n_per_point=100, n_background=3000, masses=(100, 300, 500),
+                         n_noise_features=0, seed=0):
+    """Return toy signal on a mass grid plus background, whose theta columns hold 0."""
+    signal = make_toy_grid(masses, n_per_point, n_noise_features=n_noise_features,
+                           random_state=seed)
+    background = make_toy_background(n_background, n_noise_features=n_noise_features,
+                                     random_state=seed + 1)
+    background[list(THETA_COLUMNS)] = 0.0
+    events = pd.concat([signal, background], ignore_index=True)
+    return events.drop(columns=["mjj", "decay_mode"])
+
+
+@pytest.fixture(scope="module")
+def events():
+    return make_training_events()
+
+
+@pytest.fixture(scope="module")
+def fitted(events):
+    return ParameterizedClassifier(random_state=0, **SMALL).fit(events[COLUMNS], events["label"])
+
+
+# -- API -------------------------------------------------------------------------------------
+
+
+def test_fit_pandas_feature_names(fitted):
+    assert list(fitted.feature_names_in_) == COLUMNS
+
+
+def test_fit_theta_located_by_name(events):
+    shuffled = ["mx", *FEATURE_COLUMNS[:3], "my", *FEATURE_COLUMNS[3:]]
+    clf = ParameterizedClassifier(random_state=0, **SMALL).fit(events[shuffled], events["label"])
+    assert [shuffled[index] for index in clf.theta_indices_] == ["mx", "my"]
+
+
+def test_fit_theta_by_name_same_model(events, fitted):
+    shuffled = ["mx", *FEATURE_COLUMNS[:3], "my", *FEATURE_COLUMNS[3:]]
+    clf = ParameterizedClassifier(random_state=0, **SMALL).fit(events[shuffled], events["label"])
+    np.testing.assert_allclose(clf.decision_function(events[shuffled]),
+                               fitted.decision_function(events[COLUMNS]), rtol=1e-5, atol=1e-5)
+
+
+def test_fit_array_trailing_theta(events, fitted):
+    clf = ParameterizedClassifier(random_state=0, **SMALL)
+    clf.fit(events[COLUMNS].to_numpy(), events["label"].to_numpy())
+    np.testing.assert_array_equal(clf.decision_function(events[COLUMNS].to_numpy()),
+                                  fitted.decision_function(events[COLUMNS]))
+
+
+def test_fit_missing_theta_column(events):
+    clf = ParameterizedClassifier(**SMALL)
+    with pytest.raises(InputDataError, match="'my'"):
+        clf.fit(events[[*FEATURE_COLUMNS, "mx"]], events["label"])
+
+
+def test_fit_three_classes(events):
+    y = events["label"].to_numpy().copy()
+    y[:10] = 2
+    with pytest.raises(ValueError, match="Only binary classification is supported."):
+        ParameterizedClassifier(**SMALL).fit(events[COLUMNS], y)
+
+
+def test_fit_background_theta_ignored(events, fitted):
+    altered = events.copy()
+    is_background = altered["label"] == 0
+    rng = np.random.default_rng(5)
+    altered.loc[is_background, "mx"] = rng.uniform(50, 600, is_background.sum())
+    altered.loc[is_background, "my"] = 1234.0
+    clf = ParameterizedClassifier(random_state=0, **SMALL).fit(altered[COLUMNS], altered["label"])
+    np.testing.assert_array_equal(clf.decision_function(events[COLUMNS]),
+                                  fitted.decision_function(events[COLUMNS]))
+
+
+def test_fit_same_seed_identical(events, fitted):
+    clf = ParameterizedClassifier(random_state=0, **SMALL).fit(events[COLUMNS], events["label"])
+    np.testing.assert_array_equal(clf.likelihood_ratio(events[COLUMNS]),
+                                  fitted.likelihood_ratio(events[COLUMNS]))
+
+
+def test_fit_other_seed_differs(events, fitted):
+    clf = ParameterizedClassifier(random_state=1, **SMALL).fit(events[COLUMNS], events["label"])
+    assert not np.allclose(clf.decision_function(events[COLUMNS]),
+                           fitted.decision_function(events[COLUMNS]))
+
+
+def test_clone_unfitted_same_params(fitted):
+    copy = clone(fitted)
+    assert copy.get_params() == fitted.get_params()
+    assert not hasattr(copy, "networks_")
+
+
+def test_pickle_round_trip(events, fitted):
+    restored = pickle.loads(pickle.dumps(fitted))
+    np.testing.assert_array_equal(restored.likelihood_ratio(events[COLUMNS]),
+                                  fitted.likelihood_ratio(events[COLUMNS]))
+
+
+def test_set_params_changes_fit(events):
+    clf = ParameterizedClassifier(random_state=0, **SMALL).set_params(hidden_layer_sizes=(8, 4))
+    clf.fit(events[COLUMNS], events["label"])
+    assert clf.networks_[0].hidden[1].out_features == 4
+
+
+def test_ensemble_keeps_best(events):
+    clf = ParameterizedClassifier(random_state=0, n_models=3, n_keep=2, n_jobs=2, **SMALL)
+    # Threads instead of processes: the same code path without the start-up cost of workers.
+    with parallel_config(backend="threading"):
+        clf.fit(events[COLUMNS], events["label"])
+    worst = int(np.argmax(clf.validation_losses_))
+    assert len(clf.networks_) == 2
+    assert worst not in clf.kept_models_
+
+
+def test_ensemble_threads_same_as_serial(events):
+    serial = ParameterizedClassifier(random_state=0, n_models=2, **SMALL)
+    serial.fit(events[COLUMNS], events["label"])
+    threaded = clone(serial).set_params(n_jobs=2)
+    with parallel_config(backend="threading"):
+        threaded.fit(events[COLUMNS], events["label"])
+    np.testing.assert_array_equal(threaded.validation_losses_, serial.validation_losses_)
+
+
+def test_n_keep_larger_than_n_models(events):
+    with pytest.raises(ValueError, match="n_keep=3"):
+        ParameterizedClassifier(n_models=2, n_keep=3).fit(events[COLUMNS], events["label"])
+
+
+def test_predict_proba_rows_sum_to_one(events, fitted):
+    proba = fitted.predict_proba(events[COLUMNS])
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+
+
+# -- frozen torch interface for PAWS ----------------------------------------------------------
+
+
+def _features_tensor(events):
+    return torch.tensor(events[list(FEATURE_COLUMNS)].to_numpy(), dtype=torch.float32)
+
+
+def test_frozen_module_no_gradients(fitted):
+    module = fitted.frozen_log_likelihood_ratio()
+    assert not any(parameter.requires_grad for parameter in module.parameters())
+    assert not module.training
+
+
+def test_frozen_module_stays_eval(fitted):
+    module = fitted.frozen_log_likelihood_ratio()
+    module.train()
+    assert not module.training
+
+
+def test_frozen_forward_shape(events, fitted):
+    module = fitted.frozen_log_likelihood_ratio()
+    prepared = module.prepare(_features_tensor(events[:50]))
+    theta = torch.tensor([[300.0, 300.0], [100.0, 500.0], [250.0, 420.0]])
+    assert module(prepared, theta).shape == (3, 50)
+
+
+def test_frozen_prepare_row_sliceable(events, fitted):
+    module = fitted.frozen_log_likelihood_ratio()
+    features = _features_tensor(events[:100])
+    torch.testing.assert_close(module.prepare(features)[20:40], module.prepare(features[20:40]))
+
+
+def test_frozen_matches_likelihood_ratio(events, fitted):
+    module = fitted.frozen_log_likelihood_ratio()
+    subset = events[:200].copy()
+    subset[list(THETA_COLUMNS)] = (250.0, 420.0)
+    with torch.no_grad():
+        log_ratio = module(module.prepare(_features_tensor(subset)), torch.tensor([[250.0, 420.0]]))
+    np.testing.assert_allclose(log_ratio[0].numpy(), fitted.log_likelihood_ratio(subset[COLUMNS]),
+                               rtol=1e-4, atol=1e-4)
+
+
+def test_frozen_log_odds_matches_decision(events, fitted):
+    module = fitted.frozen_log_likelihood_ratio()
+    subset = events[:200]
+    theta = torch.tensor(subset[list(THETA_COLUMNS)].to_numpy(), dtype=torch.float32)
+    with torch.no_grad():
+        log_odds = module.log_odds_per_event(module.prepare(_features_tensor(subset)), theta)
+    np.testing.assert_allclose(log_odds.numpy(), fitted.decision_function(subset[COLUMNS]),
+                               rtol=1e-4, atol=1e-4)
+
+
+def test_frozen_gradient_theta(events, fitted):
+    module = fitted.frozen_log_likelihood_ratio()
+    prepared = module.prepare(_features_tensor(events[:300]))
+    theta = torch.tensor([[260.0, 330.0], [120.0, 480.0]], requires_grad=True)
+    module(prepared, theta).mean().backward()
+    assert torch.isfinite(theta.grad).all()
+    assert (theta.grad != 0).all()
+
+
+def test_kappa_grid_equals_exact_at_nodes(fitted):
+    module = fitted.frozen_log_likelihood_ratio()
+    nodes = torch.tensor([[axis_x, axis_y] for axis_x in fitted.kappa_grid_axes_[0]
+                          for axis_y in fitted.kappa_grid_axes_[1]], dtype=torch.float32)
+    with torch.no_grad():
+        torch.testing.assert_close(module.log_kappa(nodes), module.log_kappa_exact(nodes),
+                                   rtol=1e-4, atol=1e-4)
+
+
+def test_kappa_gradient_matches_finite_difference(fitted):
+    module = fitted.frozen_log_likelihood_ratio()
+    theta = torch.tensor([[230.0, 370.0]], dtype=torch.float64, requires_grad=True)
+    module = module.double()
+    module.log_kappa(theta).sum().backward()
+    step = 1e-3
+    shifted = theta.detach().clone()
+    shifted[0, 0] += step
+    with torch.no_grad():
+        slope = (module.log_kappa(shifted) - module.log_kappa(theta.detach())) / step
+    assert theta.grad[0, 0].item() == pytest.approx(slope.item(), rel=1e-3, abs=1e-6)
+
+
+def test_calibration_sample_mean_is_one(fitted):
+    # kappa is defined by this property on the calibration sample, at every grid node.
+    module = fitted.frozen_log_likelihood_ratio()
+    features = torch.from_numpy(fitted.calibration_features_)
+    theta = torch.tensor([[fitted.kappa_grid_axes_[0][1], fitted.kappa_grid_axes_[1][2]]],
+                         dtype=torch.float32)
+    with torch.no_grad():
+        mean_ratio = module(module.prepare(features), theta).exp().mean()
+    assert mean_ratio.item() == pytest.approx(1.0, rel=1e-3)
+
+
+# -- physics on the toy -----------------------------------------------------------------------
+
+PHYSICS_NETWORK = dict(hidden_layer_sizes=(64, 32), max_epochs=30, random_state=0)
+POINTS = [(300.0, 300.0), (100.0, 500.0)]
+
+
+def significance_improvement(scores, truth, background_efficiency=1e-3):
+    """Return SIC = eps_S / sqrt(eps_B) at the given background efficiency."""
+    false_positive, true_positive, _ = roc_curve(truth, scores)
+    signal_efficiency = np.interp(background_efficiency, false_positive, true_positive)
+    return signal_efficiency / np.sqrt(background_efficiency)
+
+
+@pytest.fixture(scope="module")
+def physics_events():
+    return make_training_events(n_per_point=200, n_background=40000,
+                                masses=tuple(range(50, 650, 50)), n_noise_features=10, seed=10)
+
+
+@pytest.fixture(scope="module")
+def physics_test_background():
+    # 40k events: at eps_B = 1e-3, 40 background events pass the threshold.
+    return make_toy_background(40000, n_noise_features=10, random_state=20)
+
+
+def _fit_parameterized(events, n_noise_features):
+    features = [*FEATURE_COLUMNS, *(f"noise{index}" for index in range(n_noise_features))]
+    columns = [*features, *THETA_COLUMNS]
+    return ParameterizedClassifier(**PHYSICS_NETWORK).fit(events[columns], events["label"])
+
+
+@pytest.fixture(scope="module")
+def physics_prior(physics_events):
+    return _fit_parameterized(physics_events, 0)
+
+
+@pytest.fixture(scope="module")
+def physics_prior_noise(physics_events):
+    return _fit_parameterized(physics_events, 10)
+
+
+def _test_events(mx, my, background, seed):
+    signal = make_toy_signal(mx, my, 5000, n_noise_features=10, random_state=seed)
+    frame = pd.concat([signal, background], ignore_index=True)
+    frame[list(THETA_COLUMNS)] = (mx, my)
+    return frame, frame["label"].to_numpy()
+
+
+def _columns(clf):
+    return list(clf.feature_names_in_)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mx, my", POINTS)
+def test_sic_near_supervised(mx, my, physics_events, physics_prior, physics_test_background):
+    test, truth = _test_events(mx, my, physics_test_background, seed=30)
+    signal = make_toy_signal(mx, my, 5000, random_state=40)
+    background = physics_events[physics_events["label"] == 0]
+    train = pd.concat([signal, background], ignore_index=True)
+    features = list(FEATURE_COLUMNS)
+    supervised = SupervisedClassifier(**PHYSICS_NETWORK)
+    supervised.fit(train[features], train["label"])
+
+    sic_supervised = significance_improvement(supervised.decision_function(test[features]), truth)
+    sic_prior = significance_improvement(
+        physics_prior.decision_function(test[_columns(physics_prior)]), truth)
+    assert sic_prior >= 0.9 * sic_supervised
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mx, my", POINTS)
+def test_sic_noise_columns_stable(mx, my, physics_prior, physics_prior_noise,
+                                  physics_test_background):
+    test, truth = _test_events(mx, my, physics_test_background, seed=50)
+    sic = significance_improvement(
+        physics_prior.decision_function(test[_columns(physics_prior)]), truth)
+    sic_noise = significance_improvement(
+        physics_prior_noise.decision_function(test[_columns(physics_prior_noise)]), truth)
+    assert abs(sic_noise - sic) < 0.1 * sic
+
+
+@pytest.mark.slow
+def test_calibrated_mean_over_background():
+    """The calibrated likelihood ratio averages 1 over held-out background at each theta.
+
+    The classifier is trained on the jet masses only here. With all six toy features the signal is so
+    far from the background that the background mean of the ratio rests on a handful of events:
+    for the (64, 32) network of the tests above, the 5 largest of 400k held-out background
+    values carry 42-52 % of the sum, so no affordable sample can check that mean to 5 %.
+    """
+    features = ["mj1", "mj2"]
+    columns = [*features, *THETA_COLUMNS]
+    events = make_training_events(n_per_point=1000, n_background=30000, seed=60)
+    clf = ParameterizedClassifier(hidden_layer_sizes=(32, 16), max_epochs=30, kappa_grid_size=3,
+                                  random_state=0)
+    clf.fit(events[columns], events["label"])
+
+    # A background sample larger than the validation split pins kappa down to about 2 %.
+    calibration = make_toy_background(300000, random_state=61)
+    calibration[list(THETA_COLUMNS)] = 0.0
+    clf.calibrate(calibration[columns])
+
+    held_out = make_toy_background(300000, random_state=62)
+    means = []
+    for mx, my in POINTS:
+        held_out[list(THETA_COLUMNS)] = (mx, my)
+        means.append(clf.likelihood_ratio(held_out[columns]).mean())
+    assert means[0] == pytest.approx(1.0, abs=0.05)
+    assert means[1] == pytest.approx(1.0, abs=0.05)
