@@ -57,7 +57,7 @@ def plot_sic_vs_mu(results, mass_point, *, ax=None):
     """
     plt = _pyplot()
     if ax is None:
-        figure, ax = plt.subplots(figsize=(8, 6))
+        figure, ax = plt.subplots(figsize=(9, 7))
     else:
         figure = ax.figure
     cell = results[(results["mx_true"] == mass_point[0]) & (results["my_true"] == mass_point[1])]
@@ -73,10 +73,10 @@ def plot_sic_vs_mu(results, mass_point, *, ax=None):
             if not noise:
                 ax.fill_between(mu, low, high, color=colour, alpha=0.2, linewidth=0)
     ax.set_xscale("log")
-    ax.set_xlabel(r"Injected signal fraction $\mu = S/(S+B)$")
+    ax.set_xlabel(r"Injected $\mu = S/(S+B)$")
     ax.set_ylabel(r"SIC at $\varepsilon_B$ = " + f"{results['background_efficiency'].iloc[0]:g}")
     ax.set_title(_mass_label(mass_point), fontsize="medium")
-    ax.legend(fontsize="x-small", loc="upper left")
+    ax.legend(fontsize=11, loc="lower right", frameon=False)
 
     counts = cell["n_background_data"].dropna() if "n_background_data" in cell else []
     n_background = float(np.median(counts)) if len(counts) else 0.0
@@ -90,7 +90,8 @@ def plot_sic_vs_mu(results, mass_point, *, ax=None):
             return ratio / (1.0 + ratio)
 
         top = ax.secondary_xaxis("top", functions=(to_significance, to_mu))
-        top.set_xlabel(r"$S/\sqrt{B}$ in the training data", fontsize="small")
+        top.xaxis.set_minor_formatter(plt.NullFormatter())
+        top.set_xlabel("S/√B in the training data", fontsize="small")
     figure.tight_layout()
     return figure
 
@@ -112,7 +113,7 @@ def plot_parameters_vs_mu(results, mass_point, *, method="paws"):
     figure : matplotlib Figure
     """
     plt = _pyplot()
-    figure, axes = plt.subplots(1, 3, figsize=(15, 5))
+    figure, axes = plt.subplots(1, 3, figsize=(16, 5.5))
     cell = results[
         (results["mx_true"] == mass_point[0])
         & (results["my_true"] == mass_point[1])
@@ -185,6 +186,7 @@ def plot_loss_landscape(landscape, *, ax=None, truth=None, title=None):
     ax.set_xlabel(r"$m_X$ [GeV]")
     ax.set_ylabel(r"$m_Y$ [GeV]")
     if title:
-        ax.set_title(title, fontsize="medium")
+        ax.set_title(title, fontsize="small")
     ax.legend(fontsize="x-small", loc="upper right")
+    figure.tight_layout()
     return figure
