@@ -27,6 +27,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_is_fitted, validate_data
 from tqdm.auto import tqdm
+from .exceptions import InputDataError
 
 logger = logging.getLogger(__name__)
 
@@ -404,7 +405,9 @@ class BaseMLPClassifier(ClassifierMixin, BaseEstimator):
         if len(encoder.classes_) > 2:
             raise ValueError(
                 f"{type(self).__name__}: Only binary classification is supported. y has "
-                f"{len(encoder.classes_)} classes {list(encoder.classes_)[:5]}."
+                f"{len(encoder.classes_)} classes {list(encoder.classes_)[:5]}. With labels from "
+                "WeakSupervisionSplitter, code 2 marks held-out signal (truth): it reaches fit only "
+                "through a refit, so use GridSearchCV(..., refit=False)."
             )
         if len(encoder.classes_) < 2:
             raise ValueError(
@@ -477,6 +480,7 @@ class BaseMLPClassifier(ClassifierMixin, BaseEstimator):
             If y does not have exactly two classes, or a parameter is invalid.
         """
         self._check_parameters()
+        check_feature_frame(X, type(self).__name__)
         X, y = validate_data(self, X, y, dtype=np.float32, force_writeable=True)
         y_encoded = self._encode_target(y)
         rng = check_random_state(self.random_state)
@@ -648,3 +652,45 @@ def _ensemble_log_odds(member_logits):
     log_signal = torch.logsumexp(torch.nn.functional.logsigmoid(member_logits), dim=0)
     log_background = torch.logsumexp(torch.nn.functional.logsigmoid(-member_logits), dim=0)
     return log_signal - log_background
+
+
+# Columns that hold truth or bookkeeping, never a feature: training on them would leak the answer.
+_FORBIDDEN_FEATURE_COLUMNS = ("label", "decay_mode")
+
+# A median jet mass above this (in the TeV feature columns) means the masses are in GeV.
+_MAX_MEDIAN_JET_MASS_TEV = 20.0
+
+
+def check_feature_frame(X, estimator_name):
+    """Raise when a DataFrame given as X carries truth columns or jet masses in GeV.
+
+    Parameters
+    ----------
+    X : object
+        The X passed to ``fit``; only pandas DataFrames are checked.
+    estimator_name : str
+        Name used in the message.
+
+    Raises
+    ------
+    InputDataError
+        If X has a ``label`` or ``decay_mode`` column, or its ``mj1``/``mj2`` columns look like GeV.
+    """
+    columns = getattr(X, "columns", None)
+    if columns is None:
+        return
+    forbidden = [name for name in _FORBIDDEN_FEATURE_COLUMNS if name in columns]
+    if forbidden:
+        raise InputDataError(
+            f"{estimator_name}: X contains the columns {forbidden}, which hold truth or bookkeeping, "
+            "not features. Drop them from X (pass the labels as y), e.g. X = events[FEATURE_COLUMNS]."
+        )
+    for name in ("mj1", "mj2"):
+        if name in columns:
+            median = float(np.nanmedian(np.asarray(X[name], dtype=float))) if len(X) else 0.0
+            if median > _MAX_MEDIAN_JET_MASS_TEV:
+                raise InputDataError(
+                    f"{estimator_name}: column {name!r} has median {median:.4g}, which looks like GeV; "
+                    "the jet-mass features are in TeV. Divide them by 1000, or read the file with "
+                    "sklearn_paws.datasets.read_lhco_features, which converts them."
+                )

@@ -25,6 +25,7 @@ from tqdm.auto import tqdm
 
 from .datasets._columns import THREE_PRONG
 from .exceptions import ConvergenceWarning, InputDataError
+from ._network import check_feature_frame
 
 logger = logging.getLogger(__name__)
 
@@ -248,6 +249,12 @@ class PAWSClassifier(ClassifierMixin, BaseEstimator):
         self._check_hyperparameters()
         modes = self._resolve_pretrained()
         data, reference = self._split_data_reference(X, y, reset=True)
+        for name, events in (("data", data), ("reference", reference)):
+            if len(events) < _MIN_EVENTS:
+                raise InputDataError(
+                    f"PAWSClassifier: the {name} has {len(events)} events; a fit needs at least "
+                    f"{_MIN_EVENTS} in each of data and reference to hold out a validation part."
+                )
         rng = check_random_state(self.random_state)
         self.decay_modes_ = [name for name, _ in modes]
 
@@ -288,6 +295,11 @@ class PAWSClassifier(ClassifierMixin, BaseEstimator):
 
     def _check_hyperparameters(self):
         low, high = _check_bounds("mass_bounds", self.mass_bounds, positive=True)
+        if high < 10.0:
+            raise ValueError(
+                f"mass_bounds={self.mass_bounds!r} looks like TeV; the bounds are in GeV, "
+                "e.g. (50.0, 600.0)."
+            )
         mu_low, mu_high = _check_bounds("mu_bounds", self.mu_bounds, positive=True)
         if mu_high > 1.0:
             raise ValueError(f"mu_bounds must lie in (0, 1], got {self.mu_bounds!r}.")
@@ -402,6 +414,7 @@ class PAWSClassifier(ClassifierMixin, BaseEstimator):
                         f"uses {list(expected_names)}; add them or pass the matching feature table."
                     )
                 X = X.loc[:, list(expected_names)]
+            check_feature_frame(X, f"PAWSClassifier ({name})")
             values = X.to_numpy(dtype=np.float64)
         else:
             values = np.asarray(X, dtype=np.float64)
@@ -828,6 +841,10 @@ class PAWSClassifier(ClassifierMixin, BaseEstimator):
 # Helpers: input checks
 
 
+# Fewest events of data and of reference that a fit accepts.
+_MIN_EVENTS = 20
+
+
 def _unwrap_frozen(estimator):
     try:
         from sklearn.frozen import FrozenEstimator
@@ -869,7 +886,8 @@ def _check_labels(y):
         raise ValueError(
             f"y must contain only 0 (reference) and 1 (data), got values {values.tolist()}. "
             f"Only binary classification is supported: truth labels such as 2 (held-out signal) "
-            f"must not reach a weakly supervised fit."
+            f"must not reach a weakly supervised fit; with WeakSupervisionSplitter they reach it "
+            f"only through a refit, so use GridSearchCV(..., refit=False)."
         )
     return labels.astype(int)
 

@@ -263,6 +263,10 @@ def _copy_network(network):
     return copy.deepcopy(network).to("cpu").eval()
 
 
+# A median signal mass below this many GeV means theta was given in TeV.
+_MIN_MEDIAN_THETA_GEV = 10.0
+
+
 class ParameterizedClassifier(BaseMLPClassifier):
     """Parameterized classifier f(x, theta) of signal against background, the prior of PAWS.
 
@@ -444,6 +448,13 @@ class ParameterizedClassifier(BaseMLPClassifier):
 
     def _prepare_fit(self, X, y_encoded):
         self.theta_indices_, self.feature_indices_ = self._locate_theta(X.shape[1])
+        signal_theta = X[y_encoded == 1][:, self.theta_indices_]
+        if signal_theta.size and float(np.median(signal_theta)) < _MIN_MEDIAN_THETA_GEV:
+            raise InputDataError(
+                f"ParameterizedClassifier: the signal's theta columns {list(self.theta_columns)} have "
+                f"median {float(np.median(signal_theta)):.4g}, which looks like TeV; theta is in GeV "
+                "(e.g. mx = 500). Multiply them by 1000."
+            )
         return self._prepare_predict(X)
 
     def _prepare_predict(self, X):

@@ -15,6 +15,17 @@ from .._version import __version__
 _COMMAND_MODULES = ("demo", "run", "simulate", "convert_raw")
 
 
+def positive_int(text):
+    """Parse a command-line value that must be a positive integer (argparse ``type``)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
 def build_parser():
     """Build the argument parser with every available subcommand.
 
@@ -68,7 +79,9 @@ def main(argv=None):
 
     try:
         return int(args.func(args) or 0)
-    except (InputDataError, FileNotFoundError) as error:
+    except (InputDataError, FileNotFoundError, FileExistsError, NotADirectoryError, ValueError) as error:
+        # Invalid input or arguments: the message says what to change; -vv shows the traceback.
+        logging.getLogger(__name__).debug("Traceback of the error:", exc_info=True)
         print(f"sklearn-paws {args.command}: error: {error}", file=sys.stderr)
         return 2
 

@@ -4,6 +4,8 @@ import logging
 import time
 from pathlib import Path
 
+from . import positive_int
+
 logger = logging.getLogger(__name__)
 
 
@@ -28,7 +30,7 @@ def register(subparsers):
                              "default dataset (priors are still pre-trained on the default dataset)")
     parser.add_argument("--toy", action="store_true",
                         help="use the toy model instead of the default dataset (seconds; for checks only)")
-    parser.add_argument("--n-jobs", type=int, default=1, help="cells run in parallel (default: 1)")
+    parser.add_argument("--n-jobs", type=positive_int, default=1, help="cells run in parallel (default: 1)")
     parser.add_argument("--seed", type=int, default=2026, help="seed of every random choice (default: 2026)")
     parser.set_defaults(func=run_demo)
 

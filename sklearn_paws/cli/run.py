@@ -4,7 +4,12 @@ import json
 import logging
 from pathlib import Path
 
+from . import positive_int
+
 logger = logging.getLogger(__name__)
+
+# Decay modes a --prior may name; alpha is the fraction of "qqq".
+_DECAY_MODES = ("qq", "qqq")
 
 
 def register(subparsers):
@@ -21,9 +26,9 @@ def register(subparsers):
     pretrain.add_argument("--signal", type=Path, required=True, help="PAWS parametric signal file (HDF5)")
     pretrain.add_argument("--background", type=Path, required=True, help="LHCO features file of background")
     pretrain.add_argument("--output", type=Path, required=True, help="where to save the model (.joblib)")
-    pretrain.add_argument("--epochs", type=int, default=100, help="maximum training epochs (default: 100)")
-    pretrain.add_argument("--n-models", type=int, default=1, help="ensemble members (default: 1)")
-    pretrain.add_argument("--n-jobs", type=int, default=1, help="members trained in parallel (default: 1)")
+    pretrain.add_argument("--epochs", type=positive_int, default=100, help="maximum training epochs (default: 100)")
+    pretrain.add_argument("--n-models", type=positive_int, default=1, help="ensemble members (default: 1)")
+    pretrain.add_argument("--n-jobs", type=positive_int, default=1, help="members trained in parallel (default: 1)")
     pretrain.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     pretrain.set_defaults(func=run_pretrain)
 
@@ -41,8 +46,8 @@ def register(subparsers):
     run.add_argument("--prior", action="append", required=True, metavar="[MODE=]PATH",
                      help="saved ParameterizedClassifier; repeat as qq=PATH and qqq=PATH for two decay modes")
     run.add_argument("--output", type=Path, default=Path("paws-run"), help="output folder (default: ./paws-run)")
-    run.add_argument("--n-init", type=int, default=10, help="restarts (default: 10)")
-    run.add_argument("--n-keep", type=int, default=5, help="restarts averaged in the scores (default: 5)")
+    run.add_argument("--n-init", type=positive_int, default=10, help="restarts (default: 10)")
+    run.add_argument("--n-keep", type=positive_int, default=5, help="restarts averaged in the scores, at most --n-init (default: 5)")
     run.add_argument("--mjj-min", type=float, default=3.3, help="signal region lower edge in TeV (default: 3.3)")
     run.add_argument("--mjj-max", type=float, default=3.7, help="signal region upper edge in TeV (default: 3.7)")
     run.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
@@ -87,17 +92,33 @@ def _load_priors(specifications):
 
     from ..exceptions import InputDataError
 
+    from .._prior import ParameterizedClassifier
+
     priors = {}
     for specification in specifications:
         mode, separator, path = specification.partition("=")
         if not separator:
             mode, path = "qq", specification
+        if mode not in _DECAY_MODES:
+            raise InputDataError(f"--prior {specification}: unknown decay mode {mode!r}; use qq=PATH or qqq=PATH.")
         path = Path(path)
         if not path.exists():
             raise FileNotFoundError(f"Prior model file {path} not found; make one with 'sklearn-paws pretrain'.")
         if mode in priors:
             raise InputDataError(f"--prior gives the decay mode {mode!r} twice; give each mode once.")
-        priors[mode] = joblib.load(path)
+        try:
+            model = joblib.load(path)
+        except Exception as error:  # joblib/pickle raise many types on a file that is not a model
+            raise InputDataError(
+                f"--prior {path} could not be loaded as a saved model ({type(error).__name__}: {error}); "
+                "pass a file written by 'sklearn-paws pretrain' or joblib.dump(ParameterizedClassifier)."
+            ) from error
+        if not isinstance(model, ParameterizedClassifier):
+            raise InputDataError(
+                f"--prior {path} holds a {type(model).__name__}, not a fitted ParameterizedClassifier; "
+                "save one with 'sklearn-paws pretrain'."
+            )
+        priors[mode] = model
     return priors if len(priors) > 1 else next(iter(priors.values()))
 
 
@@ -112,6 +133,11 @@ def run_paws(args):
     from ..metrics import sic_at_background_efficiency
     from ..study._store import write_atomic
 
+    if args.n_keep > args.n_init:
+        raise InputDataError(f"--n-keep {args.n_keep} exceeds --n-init {args.n_init}; keep at most as many "
+                             "restarts as are run.")
+    if args.output.exists() and not args.output.is_dir():
+        raise NotADirectoryError(f"--output {args.output} exists and is not a folder; choose a folder.")
     data = _read_region(args.data, args.mjj_min, args.mjj_max, read_lhco_features)
     reference = _read_region(args.reference, args.mjj_min, args.mjj_max, read_lhco_features)
     pretrained = _load_priors(args.prior)
@@ -137,7 +163,12 @@ def run_paws(args):
         truth = data[LABEL_COLUMN].to_numpy()
         scores[LABEL_COLUMN] = truth
         if 0 < truth.sum() < len(truth):
-            results["sic_at_1e-3"] = float(sic_at_background_efficiency(truth, scores["score"].to_numpy()))
+            try:
+                results["sic_at_1e-3"] = float(sic_at_background_efficiency(truth, scores["score"].to_numpy()))
+            except InputDataError as error:
+                # The fit is still worth saving: only the optional figure of merit is missing.
+                logger.warning("SIC not computed: %s", error)
+                print(f"SIC not computed: {error}")
 
     args.output.mkdir(parents=True, exist_ok=True)
     write_atomic(args.output / "fit.json", lambda temporary: Path(temporary).write_text(json.dumps(results, indent=1)))

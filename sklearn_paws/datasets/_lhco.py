@@ -397,18 +397,7 @@ def _normalise_key(key):
     return key if key.startswith("/") else "/" + key
 
 
-def _read_hdf_table(path, key):
-    path = os.fspath(path)
-    if not os.path.exists(path):
-        raise FileNotFoundError(f"No such file: {path!r}")
-    if os.path.isdir(path):
-        raise IsADirectoryError(f"Expected an HDF5 file, got the directory {path!r}.")
-    if not h5py.is_hdf5(path):
-        raise InputDataError(
-            f"{path!r} is not an HDF5 file. The reader expects a pandas HDF5 file as written by "
-            "DataFrame.to_hdf. Read other formats with pandas and call compute_paws_features."
-        )
-
+def _read_store(path, key):
     with pd.HDFStore(path, mode="r") as store:
         keys = store.keys()
         if not keys:
@@ -437,6 +426,31 @@ def _read_hdf_table(path, key):
             raise InputDataError(
                 f"Could not read the table {key!r} of {path!r} with pandas ({error})."
             ) from error
+    return table, key
+
+
+def _read_hdf_table(path, key):
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"No such file: {path!r}")
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"Expected an HDF5 file, got the directory {path!r}.")
+    if not h5py.is_hdf5(path):
+        raise InputDataError(
+            f"{path!r} is not an HDF5 file. The reader expects a pandas HDF5 file as written by "
+            "DataFrame.to_hdf. Read other formats with pandas and call compute_paws_features."
+        )
+
+    try:
+        table, key = _read_store(path, key)
+    except InputDataError:
+        raise
+    except (OSError, RuntimeError, ValueError, KeyError, TypeError) as error:
+        # PyTables reports a truncated or damaged file as HDF5ExtError (a RuntimeError) or OSError.
+        raise InputDataError(
+            f"Could not read {path!r}: the HDF5 file is damaged or truncated ({type(error).__name__}). "
+            "Copy or download it again."
+        ) from error
 
     if not isinstance(table, pd.DataFrame):
         raise InputDataError(

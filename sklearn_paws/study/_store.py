@@ -52,8 +52,20 @@ class ResultsStore:
         return self.cell_directory / f"{key}.json"
 
     def has(self, key):
-        """Return whether the cell ``key`` is finished."""
-        return self._path(key).exists()
+        """Return whether the cell ``key`` is finished, i.e. its file exists and is readable.
+
+        An unreadable file (e.g. damaged outside this program) is removed, so the cell runs again.
+        """
+        path = self._path(key)
+        if not path.exists():
+            return False
+        try:
+            json.loads(path.read_text())
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            logger.warning("Result file %s is unreadable; removing it so that the cell runs again.", path)
+            path.unlink()
+            return False
+        return True
 
     def save(self, key, rows):
         """Store the result rows (a list of dicts) of the cell ``key``."""
