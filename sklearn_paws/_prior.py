@@ -32,6 +32,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._network import PREDICTION_CHUNK_SIZE, BaseMLPClassifier, _ensemble_log_odds
 from .exceptions import InputDataError
+from .datasets._columns import THETA_COLUMNS
 
 logger = logging.getLogger(__name__)
 
@@ -448,7 +449,10 @@ class ParameterizedClassifier(BaseMLPClassifier):
 
     def _prepare_fit(self, X, y_encoded):
         self.theta_indices_, self.feature_indices_ = self._locate_theta(X.shape[1])
-        signal_theta = X[y_encoded == 1][:, self.theta_indices_]
+        # Only the mass columns of the PAWS layout have a known unit; other theta may be anything.
+        mass_indices = [index for index, name in zip(self.theta_indices_, self.theta_columns)
+                        if name in THETA_COLUMNS]
+        signal_theta = X[y_encoded == 1][:, mass_indices]
         if signal_theta.size and float(np.median(signal_theta)) < _MIN_MEDIAN_THETA_GEV:
             raise InputDataError(
                 f"ParameterizedClassifier: the signal's theta columns {list(self.theta_columns)} have "

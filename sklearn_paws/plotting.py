@@ -159,7 +159,8 @@ def plot_loss_landscape(landscape, *, ax=None, truth=None, title=None):
     Parameters
     ----------
     landscape : pandas.DataFrame
-        Columns ``mx``, ``my`` (GeV) and ``loss`` (already transformed, e.g. (loss - log 2) x 1e5).
+        Columns ``mx``, ``my`` (GeV) and ``scaled_loss`` = (loss - log 2) x 1e5, as
+        :meth:`PAWSClassifier.loss_landscape` returns, or ``loss`` when there is no ``scaled_loss``.
     ax : matplotlib Axes, default=None
         Axes to draw on; a new figure is made when None.
     truth : tuple of float, default=None
@@ -176,10 +177,11 @@ def plot_loss_landscape(landscape, *, ax=None, truth=None, title=None):
         figure, ax = plt.subplots(figsize=(7, 6))
     else:
         figure = ax.figure
-    table = landscape.pivot(index="my", columns="mx", values="loss")
+    value = "scaled_loss" if "scaled_loss" in landscape else "loss"
+    table = landscape.pivot(index="my", columns="mx", values=value)
     mesh = ax.pcolormesh(table.columns, table.index, table.to_numpy(), shading="nearest", cmap="viridis")
     figure.colorbar(mesh, ax=ax, label=r"$(L - \log 2) \times 10^5$")
-    best = landscape.loc[landscape["loss"].idxmin()]
+    best = landscape.loc[landscape[value].idxmin()]
     ax.plot(best["mx"], best["my"], marker="x", color="white", markersize=10, label="minimum")
     if truth is not None:
         ax.plot(truth[0], truth[1], marker="*", color="red", markersize=14, linestyle="", label="truth")

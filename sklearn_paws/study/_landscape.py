@@ -30,7 +30,8 @@ def compute_landscapes(data, config, output_dir):
     Returns
     -------
     landscapes : dict of ((float, float), float) to pandas.DataFrame
-        Columns ``mx``, ``my`` and ``loss`` = (BCE - log 2) x 1e5, keyed by (mass point, mu).
+        Columns ``mx``, ``my``, ``loss`` (BCE) and ``scaled_loss`` = (BCE - log 2) x 1e5, keyed by
+        (mass point, mu).
     """
     from .._paws import PAWSClassifier
 
@@ -53,5 +54,5 @@ def compute_landscapes(data, config, output_dir):
             model = PAWSClassifier(pretrained=pretrained)
             table = model.loss_landscape(split.X_train[columns], split.y_train, grid, grid,
                                          mu=mu, alpha=config.alpha)
-            landscapes[(mass_point, mu)] = table.rename(columns={"loss": "bce", "scaled_loss": "loss"})
+            landscapes[(mass_point, mu)] = table
     return landscapes

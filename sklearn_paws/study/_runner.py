@@ -56,7 +56,7 @@ def pretrain_priors(data, config, output_dir, *, n_jobs=1):
     from .._prior import ParameterizedClassifier
 
     model_dir = Path(output_dir) / "models"
-    fingerprint = config.fingerprint("prior_params", "random_state")
+    fingerprint = config.fingerprint("prior_params", "random_state") + "c"
     priors = {}
     for n_noise in config.noise_features:
         for mode in DECAY_MODES:
@@ -70,19 +70,30 @@ def pretrain_priors(data, config, output_dir, *, n_jobs=1):
             # The classifier draws theta for background events itself; these placeholders are ignored.
             for column in THETA_COLUMNS:
                 background[column] = 0.0
-            events = pd.concat([signal, background], ignore_index=True)
-            events = add_noise_features(events, n_noise, _seed(config, "prior-noise", mode, n_noise))
+            background = add_noise_features(background, n_noise, _seed(config, "prior-noise-b", mode, n_noise))
+            signal = add_noise_features(signal, n_noise, _seed(config, "prior-noise-s", mode, n_noise))
+
+            # A third of the background never trains and calibrates kappa(theta): the mean of
+            # f/(1-f) over background rests on rare signal-like events, so it needs many events.
+            rng = check_random_state(_seed(config, "prior-calibration", mode, n_noise))
+            order = rng.permutation(len(background))
+            n_calibration = len(background) // 3
+            calibration = background.iloc[order[:n_calibration]]
+            training = background.iloc[order[n_calibration:]]
+
+            events = pd.concat([signal, training], ignore_index=True)
             columns = feature_columns(n_noise) + list(THETA_COLUMNS)
             X = events[columns]
             y = events[LABEL_COLUMN].to_numpy()
             logger.info(
-                "Pre-training the %s prior (%d noise features) on %d signal and %d background events",
-                mode, n_noise, len(signal), len(background),
+                "Pre-training the %s prior (%d noise features) on %d signal and %d background events, "
+                "calibrating on %d more", mode, n_noise, len(signal), len(training), len(calibration),
             )
             start = time.perf_counter()
             params = {"random_state": _seed(config, "prior", mode, n_noise), "n_jobs": n_jobs}
             params.update(config.prior_params)
             prior = ParameterizedClassifier(**params).fit(X, y)
+            prior.calibrate(calibration[columns])
             logger.info("Pre-trained the %s prior in %.0f s", mode, time.perf_counter() - start)
             write_atomic(path, lambda temporary, model=prior: joblib.dump(model, temporary))
             priors[(mode, n_noise)] = prior
