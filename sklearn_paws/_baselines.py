@@ -115,7 +115,7 @@ class SupervisedClassifier(_FeatureMLPClassifier):
     >>> import pandas as pd
     >>> from sklearn_paws import SupervisedClassifier
     >>> from sklearn_paws.datasets import FEATURE_COLUMNS
-    >>> from sklearn_paws.datasets._toy import make_toy_background, make_toy_signal
+    >>> from sklearn_paws.datasets import make_toy_background, make_toy_signal
     >>> events = pd.concat([make_toy_signal(300, 300, 500, random_state=0),
     ...                     make_toy_background(2000, random_state=1)])
     >>> clf = SupervisedClassifier(hidden_layer_sizes=(16,), max_epochs=3, random_state=0)

@@ -366,7 +366,7 @@ class ParameterizedClassifier(BaseMLPClassifier):
     --------
     >>> from sklearn_paws import ParameterizedClassifier
     >>> from sklearn_paws.datasets import FEATURE_COLUMNS, THETA_COLUMNS
-    >>> from sklearn_paws.datasets._toy import make_toy_background, make_toy_grid
+    >>> from sklearn_paws.datasets import make_toy_background, make_toy_grid
     >>> import pandas as pd
     >>> signal = make_toy_grid(masses=(100, 300, 500), n_events_per_point=300, random_state=0)
     >>> background = make_toy_background(3000, random_state=1)

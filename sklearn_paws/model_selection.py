@@ -182,7 +182,7 @@ class WeakSupervisionSplitter(BaseCrossValidator):
     >>> from sklearn.ensemble import HistGradientBoostingClassifier
     >>> from sklearn.model_selection import cross_val_score
     >>> from sklearn_paws.datasets import FEATURE_COLUMNS
-    >>> from sklearn_paws.datasets._toy import make_toy_background, make_toy_signal
+    >>> from sklearn_paws.datasets import make_toy_background, make_toy_signal
     >>> from sklearn_paws.metrics import SICScorer
     >>> from sklearn_paws.model_selection import WeakSupervisionSplitter
     >>> pool = pd.concat([
