@@ -61,27 +61,23 @@ def _read_region(path, mjj_min, mjj_max, reader):
 
 
 def run_pretrain(args):
-    """Train and save one prior as the parsed arguments say."""
+    """Train, calibrate and save one prior with the parsed command-line arguments."""
     import joblib
-    import pandas as pd
 
-    from .._prior import ParameterizedClassifier
-    from ..datasets._columns import FEATURE_COLUMNS, LABEL_COLUMN, THETA_COLUMNS
+    from ..datasets._columns import FEATURE_COLUMNS, LABEL_COLUMN
     from ..datasets._lhco import read_lhco_features, read_paws_signal
+    from ..study._runner import CALIBRATION_FRACTION, fit_prior
     from ..study._store import write_atomic
 
     signal = _read_region(args.signal, 3.3, 3.7, read_paws_signal)
     background = _read_region(args.background, 3.3, 3.7, read_lhco_features)
     if LABEL_COLUMN in background:
         background = background[background[LABEL_COLUMN] == 0]
-    background = background.assign(**{column: 0.0 for column in THETA_COLUMNS})  # ignored by fit
-    events = pd.concat([signal.assign(**{LABEL_COLUMN: 1}), background.assign(**{LABEL_COLUMN: 0})],
-                       ignore_index=True)
-    X = events[list(FEATURE_COLUMNS) + list(THETA_COLUMNS)]
-    y = events[LABEL_COLUMN].to_numpy()
-    print(f"Pre-training on {len(signal)} signal and {len(background)} background events")
-    model = ParameterizedClassifier(max_epochs=args.epochs, n_models=args.n_models, n_jobs=args.n_jobs,
-                                    random_state=args.seed, verbose=1).fit(X, y)
+    print(f"Pre-training on {len(signal)} signal and {len(background)} background events, "
+          f"{CALIBRATION_FRACTION:.0%} of the background held out to calibrate the likelihood ratio")
+    params = dict(max_epochs=args.epochs, n_models=args.n_models, n_jobs=args.n_jobs, random_state=args.seed,
+                  verbose=1)
+    model = fit_prior(signal, background, FEATURE_COLUMNS, params, random_state=args.seed)
     write_atomic(args.output, lambda temporary: joblib.dump(model, temporary))
     print(f"Saved the model to {args.output}")
     return 0
@@ -115,7 +111,7 @@ def _load_priors(specifications):
             ) from error
         if not isinstance(model, ParameterizedClassifier):
             raise InputDataError(
-                f"--prior {path} holds a {type(model).__name__}, not a fitted ParameterizedClassifier; "
+                f"--prior {path} contains a {type(model).__name__}, not a fitted ParameterizedClassifier; "
                 "save one with 'sklearn-paws pretrain'."
             )
         priors[mode] = model

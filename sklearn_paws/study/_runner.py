@@ -16,7 +16,7 @@ import pandas as pd
 from sklearn.utils import check_random_state
 from tqdm.auto import tqdm
 
-from ..datasets._columns import DECAY_MODES, FEATURE_COLUMNS, LABEL_COLUMN, THETA_COLUMNS
+from ..datasets._columns import DECAY_MODES, LABEL_COLUMN, THETA_COLUMNS
 from ._config import StudyConfig
 from ._data import add_noise_features, feature_columns
 from ._methods import fit_method, fit_supervised, inject_and_split
@@ -31,6 +31,55 @@ def _seed(config, *parts):
     """Derive a reproducible seed from the study seed and the identity of a step."""
     text = "/".join(str(part) for part in (config.random_state, *parts))
     return int.from_bytes(joblib.hash(text).encode()[:4], "little") % (2**31 - 1)
+
+
+# Fraction of the pre-training background that never trains and only calibrates kappa(theta).
+CALIBRATION_FRACTION = 1 / 3
+
+
+def fit_prior(signal, background, columns, params, *, random_state):
+    """Train a ParameterizedClassifier and calibrate it on background it was not trained on.
+
+    The mean of f/(1-f) over background rests on rare signal-like events, so kappa(theta) needs
+    more events than the validation split of ``fit`` has: a third of the background is held out
+    for it.
+
+    Parameters
+    ----------
+    signal : pandas.DataFrame
+        Signal events with the feature columns, ``mx`` and ``my`` in GeV.
+    background : pandas.DataFrame
+        Background events with the feature columns; their theta is drawn by the classifier.
+    columns : list of str
+        Feature columns, without theta.
+    params : dict
+        Parameters of the ParameterizedClassifier.
+    random_state : int
+        Seed of the choice of calibration events.
+
+    Returns
+    -------
+    prior : ParameterizedClassifier
+        The fitted and calibrated classifier.
+    """
+    from .._prior import ParameterizedClassifier
+
+    # The classifier draws theta for background events itself; these placeholders are ignored.
+    background = background.assign(**{column: 0.0 for column in THETA_COLUMNS})
+    rng = check_random_state(random_state)
+    order = rng.permutation(len(background))
+    n_calibration = int(len(background) * CALIBRATION_FRACTION)
+    calibration = background.iloc[order[:n_calibration]]
+    training = background.iloc[order[n_calibration:]]
+
+    events = pd.concat([signal.assign(**{LABEL_COLUMN: 1}), training.assign(**{LABEL_COLUMN: 0})],
+                       ignore_index=True)
+    columns = list(columns) + list(THETA_COLUMNS)
+    logger.info("Training a prior on %d signal and %d background events, calibrating on %d more",
+                len(signal), len(training), len(calibration))
+    prior = ParameterizedClassifier(**params).fit(events[columns], events[LABEL_COLUMN].to_numpy())
+    prior.calibrate(calibration[columns])
+    return prior
 
 
 def pretrain_priors(data, config, output_dir, *, n_jobs=1):
@@ -53,8 +102,6 @@ def pretrain_priors(data, config, output_dir, *, n_jobs=1):
     priors : dict of (str, int) to ParameterizedClassifier
         Keyed by (decay mode, number of noise features).
     """
-    from .._prior import ParameterizedClassifier
-
     model_dir = Path(output_dir) / "models"
     fingerprint = config.fingerprint("prior_params", "random_state") + "c"
     priors = {}
@@ -65,35 +112,16 @@ def pretrain_priors(data, config, output_dir, *, n_jobs=1):
                 logger.info("Loading the cached %s prior with %d noise features from %s", mode, n_noise, path)
                 priors[(mode, n_noise)] = joblib.load(path)
                 continue
-            signal = data.prior_signal[mode]
-            background = data.prior_background.copy()
-            # The classifier draws theta for background events itself; these placeholders are ignored.
-            for column in THETA_COLUMNS:
-                background[column] = 0.0
-            background = add_noise_features(background, n_noise, _seed(config, "prior-noise-b", mode, n_noise))
-            signal = add_noise_features(signal, n_noise, _seed(config, "prior-noise-s", mode, n_noise))
-
-            # A third of the background never trains and calibrates kappa(theta): the mean of
-            # f/(1-f) over background rests on rare signal-like events, so it needs many events.
-            rng = check_random_state(_seed(config, "prior-calibration", mode, n_noise))
-            order = rng.permutation(len(background))
-            n_calibration = len(background) // 3
-            calibration = background.iloc[order[:n_calibration]]
-            training = background.iloc[order[n_calibration:]]
-
-            events = pd.concat([signal, training], ignore_index=True)
-            columns = feature_columns(n_noise) + list(THETA_COLUMNS)
-            X = events[columns]
-            y = events[LABEL_COLUMN].to_numpy()
-            logger.info(
-                "Pre-training the %s prior (%d noise features) on %d signal and %d background events, "
-                "calibrating on %d more", mode, n_noise, len(signal), len(training), len(calibration),
-            )
+            signal = add_noise_features(data.prior_signal[mode], n_noise,
+                                        _seed(config, "prior-noise-s", mode, n_noise))
+            background = add_noise_features(data.prior_background, n_noise,
+                                            _seed(config, "prior-noise-b", mode, n_noise))
+            logger.info("Pre-training the %s prior with %d noise features", mode, n_noise)
             start = time.perf_counter()
             params = {"random_state": _seed(config, "prior", mode, n_noise), "n_jobs": n_jobs}
             params.update(config.prior_params)
-            prior = ParameterizedClassifier(**params).fit(X, y)
-            prior.calibrate(calibration[columns])
+            prior = fit_prior(signal, background, feature_columns(n_noise), params,
+                              random_state=_seed(config, "prior-calibration", mode, n_noise))
             logger.info("Pre-trained the %s prior in %.0f s", mode, time.perf_counter() - start)
             write_atomic(path, lambda temporary, model=prior: joblib.dump(model, temporary))
             priors[(mode, n_noise)] = prior
