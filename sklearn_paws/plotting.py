@@ -32,6 +32,17 @@ def _band(frame, column):
     return grouped.index.to_numpy(), grouped.to_numpy().T
 
 
+def _figure_and_axes(ax, figsize):
+    """Return (figure, axes): a new figure of ``figsize`` when ``ax`` is None, else ax's figure."""
+    if ax is None:
+        return _pyplot().subplots(figsize=figsize)
+    return ax.figure, ax
+
+
+def _rows_at(results, mass_point):
+    return results[(results["mx_true"] == mass_point[0]) & (results["my_true"] == mass_point[1])]
+
+
 def _mass_label(mass_point):
     return rf"$(m_X, m_Y) = ({mass_point[0]:.0f}, {mass_point[1]:.0f})$ GeV"
 
@@ -56,11 +67,8 @@ def plot_sic_vs_mu(results, mass_point, *, ax=None):
     figure : matplotlib Figure
     """
     plt = _pyplot()
-    if ax is None:
-        figure, ax = plt.subplots(figsize=(9, 7))
-    else:
-        figure = ax.figure
-    cell = results[(results["mx_true"] == mass_point[0]) & (results["my_true"] == mass_point[1])]
+    figure, ax = _figure_and_axes(ax, (9, 7))
+    cell = _rows_at(results, mass_point)
     for method, (colour, label) in METHOD_STYLES.items():
         for noise, linestyle in zip(sorted(cell["noise_features"].unique()), ("-", "--", ":")):
             rows = cell[(cell["method"] == method) & (cell["noise_features"] == noise)]
@@ -114,11 +122,8 @@ def plot_parameters_vs_mu(results, mass_point, *, method="paws"):
     """
     plt = _pyplot()
     figure, axes = plt.subplots(1, 3, figsize=(16, 5.5))
-    cell = results[
-        (results["mx_true"] == mass_point[0])
-        & (results["my_true"] == mass_point[1])
-        & (results["method"] == method)
-    ]
+    cell = _rows_at(results, mass_point)
+    cell = cell[cell["method"] == method]
     panels = (
         (axes[0], (("mx_fit", r"$m_X$", "tab:red"), ("my_fit", r"$m_Y$", "tab:blue")), "Mass [GeV]"),
         (axes[1], (("mu_fit", r"$\mu$", "tab:purple"),), r"Fitted $\mu$"),
@@ -172,11 +177,7 @@ def plot_loss_landscape(landscape, *, ax=None, truth=None, title=None):
     -------
     figure : matplotlib Figure
     """
-    plt = _pyplot()
-    if ax is None:
-        figure, ax = plt.subplots(figsize=(7, 6))
-    else:
-        figure = ax.figure
+    figure, ax = _figure_and_axes(ax, (7, 6))
     value = "scaled_loss" if "scaled_loss" in landscape else "loss"
     table = landscape.pivot(index="my", columns="mx", values=value)
     mesh = ax.pcolormesh(table.columns, table.index, table.to_numpy(), shading="nearest", cmap="viridis")
