@@ -1,0 +1,115 @@
+"""The study runner and the command line on tiny toy inputs: resume, damaged files, outputs."""
+
+import json
+
+import numpy as np
+import pytest
+from conftest import make_lhco_events
+
+from sklearn_paws.cli import main
+from sklearn_paws.study import list_cells, quick_profile, run_study, study_data_from_toy
+from sklearn_paws.study._report import summarise, write_report, write_tables
+
+TINY_NETWORK = dict(hidden_layer_sizes=(16,), max_epochs=2)
+
+
+@pytest.fixture(scope="module")
+def tiny_study():
+    config = quick_profile(
+        noise_features=(0,), mu_values=(0.01, 0.03), methods=("supervised", "paws", "hgb"),
+        prior_params=TINY_NETWORK, supervised_params=TINY_NETWORK,
+        paws_params=dict(n_init=2, n_keep=1, max_epochs=3), hgb_params=dict(n_models=1, max_iter=20),
+    )
+    data = study_data_from_toy(config.mass_points, n_background=30000, n_grid_per_point=20,
+                               n_signal_per_mode=2000, random_state=0)
+    return config, data
+
+
+def test_study_runs_every_cell(tiny_study, tmp_path):
+    config, data = tiny_study
+    results = run_study(data, config, tmp_path)
+
+    # The supervised cell is repeated on every mu, so every method has one row per mu.
+    assert len(results) == len(config.methods) * len(config.mu_values)
+    assert set(results["method"]) == set(config.methods)
+    assert results["sic"].notna().all()
+    paws = results[results["method"] == "paws"]
+    assert paws[["mx_fit", "my_fit", "mu_fit", "alpha_fit"]].notna().all().all()
+    assert (paws["n_signal_injected"] > 0).all()
+
+
+def test_study_resume_skips_finished(tiny_study, tmp_path):
+    config, data = tiny_study
+    first = run_study(data, config, tmp_path)
+    cell_files = sorted(tmp_path.glob("results-*/cells/*.json"))
+    modified = {path: path.stat().st_mtime_ns for path in cell_files}
+
+    second = run_study(data, config, tmp_path)
+
+    assert len(cell_files) == len(list_cells(config))
+    assert all(path.stat().st_mtime_ns == modified[path] for path in cell_files)
+    assert np.allclose(first["sic"].to_numpy(), second["sic"].to_numpy())
+
+
+def test_study_recomputes_damaged_cell(tiny_study, tmp_path):
+    config, data = tiny_study
+    run_study(data, config, tmp_path)
+    damaged = sorted(tmp_path.glob("results-*/cells/hgb_*.json"))[0]
+    damaged.write_text('[{"sic": 1.0, "meth')
+
+    results = run_study(data, config, tmp_path)
+
+    assert len(results) == len(config.methods) * len(config.mu_values)
+    assert json.loads(damaged.read_text())[0]["method"] == "hgb"
+
+
+def test_report_tables_and_markdown(tiny_study, tmp_path):
+    config, data = tiny_study
+    results = run_study(data, config, tmp_path)
+    summary, paths = write_tables(results, tmp_path)
+    report = write_report(results, summary, config, tmp_path, data_summary=data.summary(),
+                          source=data.source, runtime_seconds=1.0, figure_paths=[])
+
+    assert all(path.exists() for path in paths)
+    assert len(summary) == len(summarise(results))
+    assert "| paws |" in report.read_text()
+
+
+def _write_signal_file(path):
+    signal = make_lhco_events(600, random_state=5)
+    signal["mx"] = np.repeat([100.0, 300.0, 500.0], 200)
+    signal["my"] = 300.0
+    signal["label"] = 1.0
+    signal.to_hdf(path, key="df")
+
+
+def test_cli_pretrain_then_run(tmp_path, capsys):
+    signal_path = tmp_path / "signal.h5"
+    background_path = tmp_path / "background.h5"
+    model_path = tmp_path / "prior.joblib"
+    _write_signal_file(signal_path)
+    make_lhco_events(1500, random_state=6).to_hdf(background_path, key="df")
+
+    status = main(["pretrain", "--signal", str(signal_path), "--background", str(background_path),
+                   "--output", str(model_path), "--epochs", "2"])
+    assert status == 0
+    assert model_path.exists()
+
+    status = main(["run", "--data", str(background_path), "--reference", str(background_path),
+                   "--prior", f"qq={model_path}", "--n-init", "2", "--n-keep", "1",
+                   "--mjj-min", "0.1", "--mjj-max", "100", "--output", str(tmp_path / "out")])
+    assert status == 0
+    fit = json.loads((tmp_path / "out" / "fit.json").read_text())
+    assert 50.0 <= fit["mx_GeV"] <= 600.0
+    assert (tmp_path / "out" / "scores.csv").exists()
+
+
+def test_cli_run_rejects_bad_prior(tmp_path, capsys):
+    data_path = tmp_path / "data.h5"
+    make_lhco_events(200).to_hdf(data_path, key="df")
+
+    status = main(["run", "--data", str(data_path), "--reference", str(data_path),
+                   "--prior", f"qq={data_path}", "--output", str(tmp_path / "out")])
+
+    assert status == 2
+    assert "could not be loaded as a saved model" in capsys.readouterr().err
