@@ -654,7 +654,7 @@ def _ensemble_log_odds(member_logits):
     return log_signal - log_background
 
 
-# Columns that hold truth or bookkeeping, never a feature: training on them would leak the answer.
+# Columns that contain truth or bookkeeping, never a feature. Training on them would leak the truth.
 _FORBIDDEN_FEATURE_COLUMNS = ("label", "decay_mode")
 
 # A median jet mass above this (in the TeV feature columns) means the masses are in GeV.

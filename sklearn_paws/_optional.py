@@ -12,7 +12,7 @@ _EXTRA_OF_MODULE = {
 
 
 def import_optional(module_name):
-    """Import and return an optional dependency, or raise an ImportError that says how to install it.
+    """Import an optional dependency, or raise an ImportError with the command that installs it.
 
     Parameters
     ----------

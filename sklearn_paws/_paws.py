@@ -841,7 +841,7 @@ class PAWSClassifier(ClassifierMixin, BaseEstimator):
 # Helpers: input checks
 
 
-# Fewest events of data and of reference that a fit accepts.
+# Minimum number of events in each of data and reference that a fit accepts.
 _MIN_EVENTS = 20
 
 

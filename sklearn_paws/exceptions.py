@@ -24,5 +24,5 @@ class ConvergenceWarning(PAWSWarning):
 class InputDataError(ValueError):
     """Input data is unusable as given: missing columns, wrong units, wrong shape or no events left.
 
-    The message names the offending file, column or value and says how to fix it.
+    The message names the offending file, column or value and explains how to fix it.
     """

@@ -80,7 +80,7 @@ def main(argv=None):
     try:
         return int(args.func(args) or 0)
     except (InputDataError, FileNotFoundError, FileExistsError, NotADirectoryError, ValueError) as error:
-        # Invalid input or arguments: the message says what to change; -vv shows the traceback.
+        # Invalid input or arguments: the message states the fix, and -vv logs the traceback.
         logging.getLogger(__name__).debug("Traceback of the error:", exc_info=True)
         print(f"sklearn-paws {args.command}: error: {error}", file=sys.stderr)
         return 2

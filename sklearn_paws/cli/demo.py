@@ -35,8 +35,8 @@ def register(subparsers):
     parser.set_defaults(func=run_demo)
 
 
-# Fewest background events of the default dataset with which the study runs on it: half pre-trains,
-# and a third of the rest is tested, so fewer leave almost no event past eps_B = 1e-3.
+# Minimum number of default-dataset background events for the study. Half pre-trains and a third
+# of the rest is tested, so with fewer almost no test event passes eps_B = 1e-3.
 MIN_DEFAULT_BACKGROUND = 20_000
 
 
@@ -61,7 +61,7 @@ def _default_dataset_shortfall(config):
 
 
 def run_demo(args):
-    """Run the study as the parsed arguments say and print where the results are."""
+    """Run the study with the parsed command-line arguments and print where the results are."""
     from ..exceptions import InputDataError
     from ..study import PROFILES, run_study, study_data_from_default, study_data_from_toy
     from ..study._landscape import compute_landscapes

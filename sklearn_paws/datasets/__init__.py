@@ -1,7 +1,7 @@
 """Read, select, simulate and load LHC Olympics-style dijet events.
 
 Readers turn the official LHC Olympics layouts (features or raw particles) and the PAWS parametric
-signal layout into one table of PAWS features; the simulation makes new events in the same layout.
+signal layout into one table of PAWS features. The simulation makes new events in the same layout.
 """
 
 import importlib

@@ -124,7 +124,8 @@ def quick_profile(**overrides):
 
 
 def full_profile(**overrides):
-    """Return the full profile: the paper's scan with three realisations and paper-sized networks."""
+    """Return the full profile: mu = logspace(-3.5, -1.3, 10) at both mass points, three realisations,
+    256-128-64 networks, 10 PAWS restarts of which the best 5 are kept."""
     settings = dict(
         prior_params=dict(n_models=3, n_keep=2),
         paws_params=dict(n_init=10, n_keep=5),
