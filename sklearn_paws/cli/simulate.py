@@ -56,17 +56,24 @@ def register(subparsers):
     default = modes.add_parser(
         "default",
         help="generate (resumable) and assemble the default dataset of the package",
+        description="Generate the chunks of the default dataset into --work-dir, then merge them "
+        "into the dataset in --output-dir (default: the package copy). Chunks that the dataset "
+        "already records count as finished, so generation resumes even when the work folder "
+        "was lost, and assembling keeps the events of those chunks.",
     )
     default.add_argument("--work-dir", type=Path, required=True,
-                         help="folder of the chunk files; a rerun resumes from them")
+                         help="folder of the chunk files; a rerun resumes from them and from the "
+                         "chunks recorded in the dataset of --output-dir")
     default.add_argument("--parts", nargs="+", choices=("grid", "test", "background"),
                          default=["grid", "test", "background"],
                          help="parts to generate, in this order")
     default.add_argument("--n-jobs", type=int, default=1, help="worker processes")
     default.add_argument("--assemble-only", action="store_true",
-                         help="only build the dataset file from the finished chunks")
+                         help="only merge the chunk files of --work-dir into the dataset, "
+                         "without generating")
     default.add_argument("--output-dir", type=Path, default=None,
-                         help="where to write the dataset (default: inside the package)")
+                         help="folder of the dataset to resume from, merge with and write "
+                         "(default: the package copy)")
     default.add_argument("--no-progress", action="store_true", help="hide progress bars")
     default.set_defaults(func=_run_default)
 
@@ -159,7 +166,8 @@ def _run_default(args):
 
     if not args.assemble_only:
         _default.generate_default_dataset(
-            args.work_dir, parts=args.parts, n_jobs=args.n_jobs, progress=not args.no_progress
+            args.work_dir, parts=args.parts, n_jobs=args.n_jobs, progress=not args.no_progress,
+            data_dir=args.output_dir,
         )
     provenance = _default.assemble_default_dataset(args.work_dir, args.output_dir)
     n_events = provenance["n_events"]
