@@ -1,5 +1,6 @@
 """The study runner and the command line on tiny toy inputs: resume, damaged files, outputs."""
 
+import dataclasses
 import json
 
 import numpy as np
@@ -63,6 +64,18 @@ def test_study_recomputes_damaged_cell(tiny_study, tmp_path):
     assert json.loads(damaged.read_text())[0]["method"] == "hgb"
 
 
+def test_study_reruns_when_data_change(tiny_study, tmp_path):
+    config, data = tiny_study
+    run_study(data, config, tmp_path)
+    smaller = dataclasses.replace(data, prior_background=data.prior_background.iloc[:-100])
+
+    run_study(smaller, config, tmp_path)
+
+    # New pre-training events give new priors and a new set of cells beside the old ones.
+    assert len(list(tmp_path.glob("results-*"))) == 2
+    assert len(list((tmp_path / "models").glob("prior_qq_*.joblib"))) == 2
+
+
 def test_report_tables_and_markdown(tiny_study, tmp_path):
     config, data = tiny_study
     results = run_study(data, config, tmp_path)
@@ -113,3 +126,19 @@ def test_cli_run_rejects_bad_prior(tmp_path, capsys):
 
     assert status == 2
     assert "could not be loaded as a saved model" in capsys.readouterr().err
+
+
+def test_cli_demo_data_needs_prior_background(tmp_path, monkeypatch, capsys):
+    from sklearn_paws.datasets import _default
+
+    real = _default.load_default()
+    scarce = _default.DefaultDataset(background=real.background.iloc[:100], grid_signal=real.grid_signal,
+                                     test_signal=real.test_signal, provenance=real.provenance)
+    monkeypatch.setattr(_default, "load_default", lambda data_dir=None: scarce)
+    data_path = tmp_path / "events.h5"
+    make_lhco_events(500, random_state=7).to_hdf(data_path, key="df")
+
+    status = main(["demo", "--data", str(data_path), "--output", str(tmp_path / "out")])
+
+    assert status == 2
+    assert "100 background events (pre-training needs 5000)" in capsys.readouterr().err

@@ -1,6 +1,8 @@
 """Inputs of the study: pre-training samples, the background pool and the signal pools."""
 
 import dataclasses
+import hashlib
+import json
 import logging
 
 import numpy as np
@@ -64,6 +66,29 @@ class StudyData:
                 counts[f"study_signal_{mx:.0f}_{my:.0f}_{mode}"] = int((frame[DECAY_MODE_COLUMN] == mode).sum())
         return counts
 
+    def fingerprint(self, *, prior_only=False):
+        """Return a short hash of the event counts and the source.
+
+        Cached models and results are reused only while it is unchanged, so that they are
+        recomputed when, for example, the default dataset has grown.
+
+        Parameters
+        ----------
+        prior_only : bool, default=False
+            Hash only the pre-training samples, for the cache of the priors.
+
+        Returns
+        -------
+        fingerprint : str
+        """
+        counts = self.summary()
+        if prior_only:
+            counts = {name: value for name, value in counts.items() if name.startswith("prior_")}
+        else:
+            counts["source"] = self.source
+        text = json.dumps(counts, sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:8]
+
 
 def split_background(background, prior_fraction, random_state):
     """Split background events into a pre-training part and a study part.
@@ -89,11 +114,11 @@ def split_background(background, prior_fraction, random_state):
     return prior, study
 
 
-def study_data_from_default(mass_points, *, max_background=None, random_state=0):
+def study_data_from_default(mass_points, *, max_background=None, prior_fraction=0.5, random_state=0):
     """Build the study inputs from the embedded default dataset.
 
-    The default background is split in half: one half pre-trains, the other forms D, R and the test
-    set. The grid signal pre-trains the priors; the separate test signal samples are injected.
+    The default background is split: by default one half pre-trains, the other forms D, R and the
+    test set. The grid signal pre-trains the priors; the separate test signal samples are injected.
 
     Parameters
     ----------
@@ -101,17 +126,30 @@ def study_data_from_default(mass_points, *, max_background=None, random_state=0)
         Mass points of the study, in GeV. Each needs a test signal sample in the default dataset.
     max_background : int or None, default=None
         Cap on the study background.
+    prior_fraction : float, default=0.5
+        Fraction of the background that pre-trains. 1.0 gives all of it to pre-training, for a
+        study whose D, R and test events come from elsewhere (a user's file).
     random_state : int, default=0
         Seed of the background split.
 
     Returns
     -------
     data : StudyData
+
+    Raises
+    ------
+    ValueError
+        If `prior_fraction` is not in (0, 1].
+    InputDataError
+        If a mass point has no test signal in the default dataset.
     """
     from ..datasets._default import load_default
 
+    if not 0.0 < prior_fraction <= 1.0:
+        raise ValueError(f"prior_fraction must lie in (0, 1], got {prior_fraction}.")
     default = load_default()
-    prior_background, study_background = split_background(default.background, 0.5, random_state)
+    prior_background, study_background = split_background(default.background, prior_fraction,
+                                                          random_state)
     if max_background is not None and len(study_background) > max_background:
         study_background = study_background.iloc[:max_background].reset_index(drop=True)
 

@@ -107,7 +107,7 @@ def pretrain_priors(data, config, output_dir, *, n_jobs=1):
     priors = {}
     for n_noise in config.noise_features:
         for mode in DECAY_MODES:
-            path = model_dir / f"prior_{mode}_noise{n_noise}_{fingerprint}_{len(data.prior_background)}.joblib"
+            path = model_dir / f"prior_{mode}_noise{n_noise}_{fingerprint}_{data.fingerprint(prior_only=True)}.joblib"
             if path.exists():
                 logger.info("Loading the cached %s prior with %d noise features from %s", mode, n_noise, path)
                 priors[(mode, n_noise)] = joblib.load(path)
@@ -250,7 +250,7 @@ def run_study(data, config, output_dir, *, n_jobs=1):
     if not isinstance(config, StudyConfig):
         raise TypeError(f"config must be a StudyConfig, got {type(config).__name__}.")
     output_dir = Path(output_dir)
-    store = ResultsStore(output_dir / f"results-{config.fingerprint()}")
+    store = ResultsStore(output_dir / f"results-{config.fingerprint()}-{data.fingerprint()}")
     priors = {}
     if "paws" in config.methods:
         priors = pretrain_priors(data, config, output_dir, n_jobs=n_jobs)
