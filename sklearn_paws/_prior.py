@@ -24,6 +24,7 @@ sample to ``calibrate`` then.
 import copy
 import logging
 import math
+import warnings
 
 import numpy as np
 import torch
@@ -31,10 +32,15 @@ import torch.nn.functional as F
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._network import PREDICTION_CHUNK_SIZE, BaseMLPClassifier, _ensemble_log_odds
-from .exceptions import InputDataError
+from .exceptions import InputDataError, LowStatisticsWarning
 from .datasets._columns import THETA_COLUMNS
 
 logger = logging.getLogger(__name__)
+
+# Largest relative standard error of the background mean of f / (1 - f), at any kappa grid node,
+# that is accepted without a LowStatisticsWarning. To first order it is also the standard error
+# of log kappa.
+MAX_CALIBRATION_ERROR = 0.05
 
 # Bounds of one block of the exact calibration: theta rows, and floats of one hidden activation
 # (8 MiB), which keeps its working memory small next to the training data.
@@ -212,7 +218,7 @@ class FrozenLogLikelihoodRatio(torch.nn.Module):
         )
         return values.reshape(-1)
 
-    def log_kappa_exact(self, theta):
+    def log_kappa_exact(self, theta, *, return_error=False):
         """Compute log kappa(theta) = -log mean_b[f / (1 - f)] over the calibration sample.
 
         The grid nodes contain these values. Each theta costs a pass over the calibration sample.
@@ -221,26 +227,48 @@ class FrozenLogLikelihoodRatio(torch.nn.Module):
         ----------
         theta : torch.Tensor of shape (R, n_theta)
             Parameters in GeV.
+        return_error : bool, default=False
+            Also return the relative standard error of the mean of f / (1 - f) at every theta,
+            ``std_b[f / (1 - f)] / (mean_b[f / (1 - f)] sqrt(N - 1))`` with N the number of
+            calibration events. To first order it is the standard error of log kappa. It is
+            infinite for a single event.
 
         Returns
         -------
         log_kappa : torch.Tensor of shape (R,)
+        relative_error : torch.Tensor of shape (R,), float64
+            Returned only when ``return_error`` is True.
         """
         n_calibration = len(self.calibration_features)
         thetas_per_block = min(len(theta), _CALIBRATION_THETAS_PER_BLOCK)
         events_per_block = max(1, _CALIBRATION_BLOCK_FLOATS
                                // (len(self.members) * self.first_width * thetas_per_block))
 
-        log_means = []
+        # log sum of L = f / (1 - f) and of L^2, accumulated in logs, because a few
+        # signal-like events can carry values beyond the float32 range.
+        log_sums, log_square_sums = [], []
         for theta_start in range(0, len(theta), thetas_per_block):
             theta_block = theta[theta_start:theta_start + thetas_per_block]
-            partial_sums = []
+            partial_sums, partial_square_sums = [], []
             for start in range(0, n_calibration, events_per_block):
                 prepared = self.prepare(self.calibration_features[start:start + events_per_block])
                 log_odds = self.log_odds(prepared, theta_block)
                 partial_sums.append(torch.logsumexp(log_odds, dim=1))
-            log_means.append(torch.logsumexp(torch.stack(partial_sums), dim=0))
-        return math.log(n_calibration) - torch.cat(log_means)
+                partial_square_sums.append(torch.logsumexp(2.0 * log_odds.double(), dim=1))
+            log_sums.append(torch.logsumexp(torch.stack(partial_sums), dim=0))
+            log_square_sums.append(torch.logsumexp(torch.stack(partial_square_sums), dim=0))
+        log_sum = torch.cat(log_sums)
+        log_kappa = math.log(n_calibration) - log_sum
+        if not return_error:
+            return log_kappa
+
+        # mean(L^2) / mean(L)^2 - 1 = N sum(L^2) / sum(L)^2 - 1, which is >= 0 up to rounding.
+        log_second_moment_ratio = (torch.cat(log_square_sums) - 2.0 * log_sum.double()
+                                   + math.log(n_calibration))
+        relative_variance = torch.expm1(log_second_moment_ratio).clamp(min=0.0)
+        if n_calibration < 2:
+            return log_kappa, torch.full_like(relative_variance, math.inf)
+        return log_kappa, torch.sqrt(relative_variance / (n_calibration - 1))
 
     def forward(self, prepared, theta):
         """Compute the calibrated log likelihood ratio log Lambda for every (theta, event).
@@ -359,6 +387,11 @@ class ParameterizedClassifier(BaseMLPClassifier):
         Grid nodes of every theta dimension (GeV).
     log_kappa_grid_ : ndarray
         log kappa at the grid nodes.
+    calibration_error_ : ndarray of the shape of ``log_kappa_grid_``
+        Relative standard error of the background mean of f / (1 - f) at every grid node,
+        estimated from the calibration sample. To first order it is the standard error of
+        log kappa.
+        ``fit`` and :meth:`calibrate` emit a LowStatisticsWarning when its maximum exceeds 0.05.
     calibration_features_ : ndarray of shape (n_calibration, n_feature_columns)
         The background calibration sample (physical units).
 
@@ -483,10 +516,16 @@ class ParameterizedClassifier(BaseMLPClassifier):
         background = valid_index[y_encoded[valid_index] == 0]
         if len(background) > self.calibration_size:
             background = np.sort(rng.choice(background, self.calibration_size, replace=False))
-        self._set_calibration(np.ascontiguousarray(X_inputs[background, :n_features]))
+        self._set_calibration(np.ascontiguousarray(X_inputs[background, :n_features]),
+                              stacklevel=4)
 
-    def _set_calibration(self, features):
-        """Compute the kappa grid from background ``features`` (physical units)."""
+    def _set_calibration(self, features, stacklevel):
+        """Compute the kappa grid and its precision from background ``features`` (physical units).
+
+        Warns with LowStatisticsWarning, attributed to the frame ``stacklevel`` levels up, when
+        the relative standard error of the background mean exceeds ``MAX_CALIBRATION_ERROR`` at
+        any node.
+        """
         self.calibration_features_ = features
         nodes = np.stack(np.meshgrid(*self.kappa_grid_axes_, indexing="ij"), axis=-1)
         shape = nodes.shape[:-1]
@@ -497,11 +536,31 @@ class ParameterizedClassifier(BaseMLPClassifier):
         module = self.frozen_log_likelihood_ratio()
         with torch.no_grad():
             theta = torch.from_numpy(nodes.reshape(-1, nodes.shape[-1]).astype(np.float32))
-            log_kappa = module.log_kappa_exact(theta).numpy()
-        self.log_kappa_grid_ = log_kappa.reshape(shape)
+            log_kappa, relative_error = module.log_kappa_exact(theta, return_error=True)
+        self.log_kappa_grid_ = log_kappa.numpy().reshape(shape)
+        self.calibration_error_ = relative_error.numpy().reshape(shape)
+
+        worst = int(np.argmax(self.calibration_error_))
+        worst_error = float(self.calibration_error_.flat[worst])
+        worst_theta = tuple(float(value) for value in nodes.reshape(-1, nodes.shape[-1])[worst])
         logger.info("ParameterizedClassifier: kappa ranges over [%.4g, %.4g] on a %s grid from "
-                    "%d background events", np.exp(log_kappa.min()), np.exp(log_kappa.max()),
-                    "x".join(map(str, shape)), len(features))
+                    "%d background events, with relative standard error up to %.3g at theta = %s",
+                    np.exp(log_kappa.min().item()), np.exp(log_kappa.max().item()),
+                    "x".join(map(str, shape)), len(features), worst_error, worst_theta)
+
+        # NOTE: the error is estimated from the same sample. When the signal-like tail of the
+        # background is barely sampled, it understates the true error of kappa.
+        if worst_error > MAX_CALIBRATION_ERROR:
+            warnings.warn(
+                f"ParameterizedClassifier: the calibration factor kappa(theta) has a relative "
+                f"standard error of {worst_error:.3g} at theta = {worst_theta}, above "
+                f"{MAX_CALIBRATION_ERROR:.3g}, from {len(features)} background events, because a "
+                "few signal-like events carry the background mean of f / (1 - f). Call "
+                "calibrate() with a larger background sample that the networks were not "
+                "trained on.",
+                LowStatisticsWarning,
+                stacklevel=stacklevel,
+            )
 
     def calibrate(self, X):
         """Recompute kappa(theta) from a background sample, e.g. one larger than the fit's.
@@ -519,11 +578,17 @@ class ParameterizedClassifier(BaseMLPClassifier):
         Returns
         -------
         self : ParameterizedClassifier
-            The estimator, with new ``calibration_features_`` and ``log_kappa_grid_``.
+            The estimator, with new ``calibration_features_``, ``log_kappa_grid_`` and
+            ``calibration_error_``.
+
+        Warns
+        -----
+        LowStatisticsWarning
+            If the relative standard error of kappa exceeds 0.05 at any grid node.
         """
         check_is_fitted(self, "networks_")
         X = validate_data(self, X, dtype=np.float32, reset=False, force_writeable=True)
-        self._set_calibration(np.ascontiguousarray(X[:, self.feature_indices_]))
+        self._set_calibration(np.ascontiguousarray(X[:, self.feature_indices_]), stacklevel=3)
         return self
 
     # -- public API --------------------------------------------------------------------------

@@ -13,7 +13,12 @@ from sklearn.metrics import roc_curve
 from sklearn_paws._baselines import SupervisedClassifier
 from sklearn_paws._prior import ParameterizedClassifier
 from sklearn_paws.datasets import FEATURE_COLUMNS, THETA_COLUMNS
-from sklearn_paws.datasets._toy import make_toy_background, make_toy_grid, make_toy_signal
+from sklearn_paws.datasets._toy import (
+    make_toy_background,
+    make_toy_grid,
+    make_toy_signal,
+    toy_likelihood_ratio,
+)
 from sklearn_paws.exceptions import InputDataError
 
 COLUMNS = [*FEATURE_COLUMNS, *THETA_COLUMNS]
@@ -363,3 +368,94 @@ def test_calibrated_mean_over_background():
         means.append(clf.likelihood_ratio(held_out[columns]).mean())
     assert means[0] == pytest.approx(1.0, abs=0.05)
     assert means[1] == pytest.approx(1.0, abs=0.05)
+
+
+def estimate_background_mean(ratio, exact_background, ratio_signal, exact_signal):
+    """Estimate E_b[ratio] and its standard error from background and signal samples.
+
+    Both samples are pooled with the balance heuristic of multiple importance sampling: event x
+    has weight p_B(x) / q(x), where q = (n_b p_B + n_s p_S) / (n_b + n_s) is the density of the
+    pool, so the weight is (n_b + n_s) / (n_b + n_s L(x)) with L the exact ratio. The estimate is
+    unbiased for any ``ratio``, and its terms stay bounded wherever ``ratio`` is close to L.
+
+    Parameters
+    ----------
+    ratio, exact_background : ndarray of shape (n_b,)
+        Tested and exact likelihood ratios of the background events.
+    ratio_signal, exact_signal : ndarray of shape (n_s,)
+        The same on signal events.
+
+    Returns
+    -------
+    estimate, standard_error : float
+    """
+    n_background, n_signal = len(ratio), len(ratio_signal)
+    fraction_background = n_background / (n_background + n_signal)
+    fraction_signal = 1.0 - fraction_background
+
+    terms_background = ratio / (fraction_background + fraction_signal * exact_background)
+    terms_signal = ratio_signal / (fraction_background + fraction_signal * exact_signal)
+    estimate = (fraction_background * terms_background.mean()
+                + fraction_signal * terms_signal.mean())
+    variance = (fraction_background**2 * terms_background.var() / n_background
+                + fraction_signal**2 * terms_signal.var() / n_signal)
+    return estimate, np.sqrt(variance)
+
+
+@pytest.fixture(scope="module")
+def six_feature_background_means():
+    """Return {theta: (estimate, standard error)} of E_b[calibrated ratio] on all six features.
+
+    The prior is calibrated on 300k independent background events, then the mean is estimated
+    on a further 200k background and 100k signal events per point, with the exact toy ratio.
+    """
+    events = make_training_events(n_per_point=3000, n_background=60000, seed=60)
+    clf = ParameterizedClassifier(hidden_layer_sizes=(128, 64), max_epochs=60,
+                                  kappa_grid_size=3, random_state=0)
+    clf.fit(events[COLUMNS], events["label"])
+
+    calibration = make_toy_background(300000, random_state=61)
+    calibration[list(THETA_COLUMNS)] = 0.0
+    clf.calibrate(calibration[COLUMNS])
+
+    background = make_toy_background(200000, random_state=62)
+    means = {}
+    for mx, my in POINTS:
+        signal = make_toy_signal(mx, my, 100000, random_state=63)
+        background[list(THETA_COLUMNS)] = (mx, my)
+        signal[list(THETA_COLUMNS)] = (mx, my)
+        means[(mx, my)] = estimate_background_mean(
+            clf.likelihood_ratio(background[COLUMNS]), toy_likelihood_ratio(background, mx, my),
+            clf.likelihood_ratio(signal[COLUMNS]), toy_likelihood_ratio(signal, mx, my),
+        )
+    return means
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mx, my", POINTS)
+def test_background_mean_estimate_precise(mx, my, six_feature_background_means):
+    """The estimate of E_b[calibrated ratio] has the power to detect a 5 % miscalibration.
+
+    The plain background mean cannot be used on all six features. The exact toy ratio L has
+    Var_b[L] = E_s[L] - 1, about 1e15 at both points, and its own plain mean over these 200k
+    background events is 0.56 +- 0.21 at (300, 300) and 0.66 +- 0.38 at (100, 500). For the
+    calibrated prior, the plain mean has standard errors of 0.60 and 0.42, and the control
+    variate mean_b(ratio - L) + 1 still has 0.40 and 0.13, because the ratio misses L by factors
+    of 2 to 5 on the rare signal-like background events that carry both means. The pooled
+    estimate of ``estimate_background_mean`` has 0.013 and 0.006.
+    """
+    _, standard_error = six_feature_background_means[(mx, my)]
+    assert standard_error < 0.02
+
+
+# NOTE: kappa = 1 / mean_b[f / (1 - f)] over 300k background events rests on the same few
+# signal-like events, so the calibrated mean comes out 2.19 +- 0.01 at (300, 300) and
+# 1.44 +- 0.01 at (100, 500). calibration_error_ reports 0.16 and 0.34 at these nodes, and
+# calibrate() warns.
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason="kappa from the background mean of f / (1 - f) is not "
+                   "precise enough for a prior trained on all six toy features")
+@pytest.mark.parametrize("mx, my", POINTS)
+def test_calibrated_mean_six_features(mx, my, six_feature_background_means):
+    estimate, _ = six_feature_background_means[(mx, my)]
+    assert estimate == pytest.approx(1.0, abs=0.05)

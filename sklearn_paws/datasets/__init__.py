@@ -39,6 +39,7 @@ _PUBLIC_NAMES = {
     "make_toy_background": "._toy",
     "make_toy_signal": "._toy",
     "make_toy_grid": "._toy",
+    "toy_likelihood_ratio": "._toy",
 }
 
 __all__ = [
