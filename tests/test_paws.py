@@ -1,8 +1,8 @@
 """Tests of PAWSClassifier.
 
 Most physics checks use ``ExactToyPrior``, a stand-in for a fitted ParameterizedClassifier whose
-log likelihood ratio is the exact one of the toy model in ``sklearn_paws.datasets._toy``. With an
-exact Lambda, PAWS must recover the injected masses and mu, and any failure is PAWS's own.
+log likelihood ratio is the exact one of the toy model. With an exact Lambda, PAWS must recover
+the injected masses and mu, and any failure is PAWS's own.
 """
 
 import math
@@ -11,110 +11,17 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.base import clone
 from sklearn.metrics import roc_curve
 
 from sklearn_paws._paws import PAWSClassifier
 from sklearn_paws.datasets._columns import FEATURE_COLUMNS, THETA_COLUMNS
 from sklearn_paws.datasets._toy import make_toy_background, make_toy_signal
+from sklearn_paws.datasets._toy_prior import ExactToyPrior
 from sklearn_paws.exceptions import InputDataError
 
 # Short test fits stop at max_epochs on purpose.
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn_paws.exceptions.ConvergenceWarning")
-
-# Parameters of the toy densities, as drawn by make_toy_background and make_toy_signal.
-_BACKGROUND_MASS_OFFSET = 0.02
-_BACKGROUND_MASS_GAMMA = (1.6, 0.09)
-_BACKGROUND_TAU21 = (6.0, 4.0)
-_BACKGROUND_TAU32 = (7.0, 3.0)
-_TWO_PRONG_TAU21 = (2.0, 7.0)
-_TWO_PRONG_TAU32 = (6.0, 4.0)
-_THREE_PRONG_TAU21 = (5.0, 5.0)
-_THREE_PRONG_TAU32 = (3.0, 6.0)
-_RESOLUTION = (0.05, 0.01)
-
-
-def _log_beta(x, shape):
-    a, b = shape
-    x = x.clamp(1e-7, 1 - 1e-7)
-    return ((a - 1) * torch.log(x) + (b - 1) * torch.log1p(-x)
-            - (math.lgamma(a) + math.lgamma(b) - math.lgamma(a + b)))
-
-
-def _log_background_jet(mass, tau21, tau32):
-    shape, scale = _BACKGROUND_MASS_GAMMA
-    shifted = (mass - _BACKGROUND_MASS_OFFSET).clamp(min=1e-6)
-    log_mass = ((shape - 1) * torch.log(shifted) - shifted / scale
-                - math.lgamma(shape) - shape * math.log(scale))
-    return log_mass + _log_beta(tau21, _BACKGROUND_TAU21) + _log_beta(tau32, _BACKGROUND_TAU32)
-
-
-def _log_mass(mass, mass_gev):
-    # Log density of the smeared signal jet mass (TeV) at resonance masses mass_gev of shape (R, 1).
-    # The toy takes |smeared mass|, a folded normal, whose mirrored term is negligible above 50 GeV.
-    centre = mass_gev / 1000.0
-    width = torch.sqrt((_RESOLUTION[0] * centre) ** 2 + _RESOLUTION[1] ** 2)
-    return -0.5 * ((mass - centre) / width) ** 2 - torch.log(width) - 0.5 * math.log(2 * math.pi)
-
-
-class _ExactLogRatio(torch.nn.Module):
-    """Exact log Lambda(x | m_X, m_Y) of the toy, following the prior's frozen-module contract.
-
-    ``prepare`` computes every theta-independent term once: the two jet masses, the background
-    log density, and the substructure log densities of each jet under the X and Y hypotheses.
-    """
-
-    def __init__(self, decay_mode):
-        super().__init__()
-        self.y_taus = ((_TWO_PRONG_TAU21, _TWO_PRONG_TAU32) if decay_mode == "qq"
-                       else (_THREE_PRONG_TAU21, _THREE_PRONG_TAU32))
-
-    def prepare(self, features):
-        mj1, mj2, t21j1, t21j2, t32j1, t32j2 = (features[:, i] for i in range(6))
-        log_background = (math.log(2.0) + _log_background_jet(mj1, t21j1, t32j1)
-                          + _log_background_jet(mj2, t21j2, t32j2))
-
-        def log_taus(tau21, tau32, shapes):
-            return _log_beta(tau21, shapes[0]) + _log_beta(tau32, shapes[1])
-
-        x_taus = (_TWO_PRONG_TAU21, _TWO_PRONG_TAU32)
-        columns = [mj1, mj2, log_background,
-                   log_taus(t21j1, t32j1, x_taus), log_taus(t21j2, t32j2, x_taus),
-                   log_taus(t21j1, t32j1, self.y_taus), log_taus(t21j2, t32j2, self.y_taus)]
-        return torch.stack(columns, dim=1)
-
-    def forward(self, prepared, theta):
-        mj1, mj2, log_background, x1, x2, y1, y2 = (prepared[:, i].unsqueeze(0) for i in range(7))
-        mx = theta[:, 0:1]
-        my = theta[:, 1:2]
-        x_first = _log_mass(mj1, mx) + x1 + _log_mass(mj2, my) + y2
-        y_first = _log_mass(mj1, my) + y1 + _log_mass(mj2, mx) + x2
-        return torch.logaddexp(x_first, y_first) - log_background
-
-
-class ExactToyPrior(ClassifierMixin, BaseEstimator):
-    """Stand-in for a fitted ParameterizedClassifier with the exact toy likelihood ratio.
-
-    ``fit`` only records the feature layout; the likelihood ratio needs no training.
-    """
-
-    def __init__(self, decay_mode="qq", n_noise_features=0, with_names=True,
-                 theta_columns=THETA_COLUMNS):
-        self.decay_mode = decay_mode
-        self.n_noise_features = n_noise_features
-        self.with_names = with_names
-        self.theta_columns = theta_columns
-
-    def fit(self, X=None, y=None):
-        features = _feature_names(self.n_noise_features)
-        self.n_features_in_ = len(features) + len(self.theta_columns)
-        if self.with_names:
-            self.feature_names_in_ = np.array(features + list(self.theta_columns), dtype=object)
-        self.module_ = _ExactLogRatio(self.decay_mode).eval()
-        return self
-
-    def frozen_log_likelihood_ratio(self):
-        return self.module_
 
 
 def _feature_names(n_noise):

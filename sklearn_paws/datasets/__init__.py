@@ -39,6 +39,8 @@ _PUBLIC_NAMES = {
     "make_toy_background": "._toy",
     "make_toy_signal": "._toy",
     "make_toy_grid": "._toy",
+    "ExactToyPrior": "._toy_prior",
+    "ExactToyLogLikelihoodRatio": "._toy_prior",
     "toy_likelihood_ratio": "._toy",
 }
 
