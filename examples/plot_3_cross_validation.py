@@ -80,7 +80,13 @@ for seed, mode in enumerate(("qq", "qqq")):
         random_state=seed,
     )
     prior.fit(events[columns], events["label"])
-    priors[mode] = prior.calibrate(calibration_background.assign(mx=0.0, my=0.0))
+    # kappa(theta) is refitted on held-out signal and background that no gradient step saw.
+    held_out_signal = make_toy_grid(n_events_per_point=N_PER_POINT, decay_mode=mode,
+                                    random_state=40 + seed)
+    held_out = pd.concat([held_out_signal[columns], calibration_background.assign(mx=0.0, my=0.0)],
+                         ignore_index=True)
+    is_signal = np.r_[np.ones(len(held_out_signal)), np.zeros(len(calibration_background))]
+    priors[mode] = prior.calibrate(held_out, is_signal)
 
 # %%
 # Cross-validation

@@ -74,7 +74,7 @@ def run_pretrain(args):
     if LABEL_COLUMN in background:
         background = background[background[LABEL_COLUMN] == 0]
     print(f"Pre-training on {len(signal)} signal and {len(background)} background events, "
-          f"{CALIBRATION_FRACTION:.0%} of the background held out to calibrate the likelihood ratio")
+          f"{CALIBRATION_FRACTION:.0%} of each held out to calibrate the likelihood ratio")
     params = dict(max_epochs=args.epochs, n_models=args.n_models, n_jobs=args.n_jobs, random_state=args.seed,
                   verbose=1)
     model = fit_prior(signal, background, FEATURE_COLUMNS, params, random_state=args.seed)

@@ -33,16 +33,17 @@ def _seed(config, *parts):
     return int.from_bytes(joblib.hash(text).encode()[:4], "little") % (2**31 - 1)
 
 
-# Fraction of the pre-training background that never trains and only calibrates kappa(theta).
+# Fraction of the pre-training signal and background that never trains and only calibrates
+# kappa(theta).
 CALIBRATION_FRACTION = 1 / 3
 
 
 def fit_prior(signal, background, columns, params, *, random_state):
-    """Train a ParameterizedClassifier and calibrate it on background it was not trained on.
+    """Train a ParameterizedClassifier and calibrate it on held-out signal and background.
 
-    The mean of f/(1-f) over background rests on rare signal-like events, so kappa(theta) needs
-    more events than the validation split of ``fit`` has: a third of the background is held out
-    for it.
+    A fraction ``CALIBRATION_FRACTION`` of the signal and of the background is held out, and
+    kappa(theta) is refitted on it with the bridge calibration of ParameterizedClassifier, which
+    needs more events than the validation split of ``fit`` has.
 
     Parameters
     ----------
@@ -67,18 +68,21 @@ def fit_prior(signal, background, columns, params, *, random_state):
     # The classifier draws theta for background events itself; these placeholders are ignored.
     background = background.assign(**{column: 0.0 for column in THETA_COLUMNS})
     rng = check_random_state(random_state)
-    order = rng.permutation(len(background))
-    n_calibration = int(len(background) * CALIBRATION_FRACTION)
-    calibration = background.iloc[order[:n_calibration]]
-    training = background.iloc[order[n_calibration:]]
+    held_out, training = [], []
+    for label, frame in ((1, signal), (0, background)):
+        order = rng.permutation(len(frame))
+        n_calibration = int(len(frame) * CALIBRATION_FRACTION)
+        frame = frame.assign(**{LABEL_COLUMN: label})
+        held_out.append(frame.iloc[order[:n_calibration]])
+        training.append(frame.iloc[order[n_calibration:]])
+    events = pd.concat(training, ignore_index=True)
+    calibration = pd.concat(held_out, ignore_index=True)
 
-    events = pd.concat([signal.assign(**{LABEL_COLUMN: 1}), training.assign(**{LABEL_COLUMN: 0})],
-                       ignore_index=True)
     columns = list(columns) + list(THETA_COLUMNS)
-    logger.info("Training a prior on %d signal and %d background events, calibrating on %d more",
-                len(signal), len(training), len(calibration))
+    logger.info("Training a prior on %d signal and %d background events, calibrating on %d and "
+                "%d more", len(training[0]), len(training[1]), len(held_out[0]), len(held_out[1]))
     prior = ParameterizedClassifier(**params).fit(events[columns], events[LABEL_COLUMN].to_numpy())
-    prior.calibrate(calibration[columns])
+    prior.calibrate(calibration[columns], calibration[LABEL_COLUMN].to_numpy())
     return prior
 
 
