@@ -88,6 +88,27 @@ def test_report_tables_and_markdown(tiny_study, tmp_path):
     assert "| paws |" in report.read_text()
 
 
+def test_report_compares_simulation(tiny_study, tmp_path):
+    from sklearn_paws.datasets import make_toy_background, make_toy_signal
+    from sklearn_paws.study._real import compare_with_simulation
+
+    config, data = tiny_study
+    real_background = make_toy_background(2000, random_state=8)
+    real_signal = make_toy_signal(500.0, 100.0, 500, random_state=9)
+    comparison = compare_with_simulation(data, real_background, real_signal)
+    results = run_study(data, config, tmp_path)
+    summary, _ = write_tables(results, tmp_path)
+    report = write_report(results, summary, config, tmp_path, data_summary=data.summary(),
+                          source=data.source, runtime_seconds=1.0, figure_paths=[],
+                          comparison=comparison)
+
+    # The toy grid has signal at (500, 100) GeV, whose heavier jet sits near 0.5 TeV.
+    signal_mj1 = comparison.set_index("feature").loc["mj1", "signal_simulated"]
+    assert signal_mj1 == pytest.approx(0.5, abs=0.05)
+    assert "## Simulated and real events" in report.read_text()
+    assert "| mj1 |" in report.read_text()
+
+
 def _write_signal_file(path):
     signal = make_lhco_events(600, random_state=5)
     signal["mx"] = np.repeat([100.0, 300.0, 500.0], 200)

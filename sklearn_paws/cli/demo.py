@@ -143,7 +143,8 @@ def run_demo(args):
     figure_paths = write_figures(results, config, output, landscapes)
     runtime = time.perf_counter() - start
     report = write_report(results, summary, config, output, data_summary=data.summary(), source=data.source,
-                          runtime_seconds=runtime, figure_paths=figure_paths, notes=notes)
+                          runtime_seconds=runtime, figure_paths=figure_paths, notes=notes,
+                          comparison=data.comparison)
 
     columns = ["mx_true", "my_true", "method", "noise_features", "mu", "sic_median"]
     columns += [name for name in ("mx_fit_median", "my_fit_median", "mu_fit_median", "alpha_fit_median")

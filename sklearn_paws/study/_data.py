@@ -43,6 +43,8 @@ class StudyData:
         Background that trains the supervised baseline; None means ``prior_background``.
     notes : list of str
         Caveats about the inputs, repeated in the report.
+    comparison : pandas.DataFrame or None
+        Feature medians of simulated and real events, for a study on a user's file.
     """
 
     prior_background: pd.DataFrame
@@ -52,6 +54,7 @@ class StudyData:
     source: str
     supervised_background: pd.DataFrame | None = None
     notes: list = dataclasses.field(default_factory=list)
+    comparison: pd.DataFrame | None = None
 
     def summary(self):
         """Return the event counts as a dict, for logs and the report."""

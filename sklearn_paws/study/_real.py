@@ -4,7 +4,9 @@ import logging
 
 import numpy as np
 
-from ..datasets._columns import DECAY_MODE_COLUMN, LABEL_COLUMN, TWO_PRONG
+import pandas as pd
+
+from ..datasets._columns import DECAY_MODE_COLUMN, FEATURE_COLUMNS, LABEL_COLUMN, THETA_COLUMNS, TWO_PRONG
 from ..exceptions import InputDataError
 from ._data import StudyData, split_background
 
@@ -76,6 +78,7 @@ def study_data_from_lhco(path, *, prior_data, random_state=0):
         "background events pass eps_B = 1e-3: the SIC values are dominated by statistics.",
     ]
     logger.info("Real input %s: %d background, %d signal events in the signal region", path, n_background, n_signal)
+    comparison = compare_with_simulation(prior_data, background, signal)
     return StudyData(
         prior_background=prior_data.prior_background,
         prior_signal=prior_data.prior_signal,
@@ -84,4 +87,45 @@ def study_data_from_lhco(path, *, prior_data, random_state=0):
         source=f"real LHCO events from {path}",
         supervised_background=supervised_background,
         notes=notes,
+        comparison=comparison,
     )
+
+
+def compare_with_simulation(prior_data, background, signal):
+    """Tabulate the feature medians of simulated and real events side by side.
+
+    Parameters
+    ----------
+    prior_data : StudyData
+        Simulated inputs; their pre-training background and their two-prong grid signal at
+        ``REAL_MASS_POINT`` (when present) are compared.
+    background, signal : pandas.DataFrame
+        Real signal-region background and signal.
+
+    Returns
+    -------
+    comparison : pandas.DataFrame
+        One row per feature (masses in TeV), with the medians of simulated and real background and
+        of simulated and real signal; NaN where the simulation has no signal at the mass point.
+    """
+    simulated_signal = prior_data.prior_signal.get(TWO_PRONG)
+    if simulated_signal is not None:
+        at_point = ((simulated_signal[THETA_COLUMNS[0]] == REAL_MASS_POINT[0])
+                    & (simulated_signal[THETA_COLUMNS[1]] == REAL_MASS_POINT[1]))
+        simulated_signal = simulated_signal[at_point]
+
+    def median(frame, column):
+        if frame is None or frame.empty:
+            return np.nan
+        return float(frame[column].median())
+
+    rows = []
+    for column in FEATURE_COLUMNS:
+        rows.append({
+            "feature": column,
+            "background_simulated": median(prior_data.prior_background, column),
+            "background_real": median(background, column),
+            "signal_simulated": median(simulated_signal, column),
+            "signal_real": median(signal, column),
+        })
+    return pd.DataFrame(rows)

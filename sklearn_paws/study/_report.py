@@ -97,9 +97,23 @@ def _markdown_table(summary, mass_point):
     return "\n".join(lines)
 
 
+def _comparison_table(comparison):
+    """Render the median comparison as a Markdown table, values with three decimals."""
+    lines = ["| " + " | ".join(comparison.columns) + " |",
+             "|" + "---|" * len(comparison.columns)]
+    for row in comparison.itertuples(index=False):
+        cells = [value if isinstance(value, str) else f"{value:.3f}" for value in row]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def write_report(results, summary, config, output_dir, *, data_summary, source, runtime_seconds,
-                 figure_paths, notes=()):
-    """Write ``report.md``, which puts the tables, the figures and the caveats together."""
+                 figure_paths, notes=(), comparison=None):
+    """Write ``report.md``, which puts the tables, the figures and the caveats together.
+
+    ``comparison``, a table of feature medians of simulated and real events, adds a section when
+    it is given.
+    """
     output_dir = Path(output_dir)
     lines = [
         "# PAWS study report",
@@ -121,6 +135,12 @@ def write_report(results, summary, config, output_dir, *, data_summary, source, 
     for mass_point in config.mass_points:
         lines += [f"## (m_X, m_Y) = ({mass_point[0]:.0f}, {mass_point[1]:.0f}) GeV", "",
                   _markdown_table(summary, mass_point), ""]
+    if comparison is not None:
+        lines += ["## Simulated and real events", "",
+                  "Medians of the features in the signal region (masses in TeV). The priors learn the "
+                  "simulated distributions; where the real ones differ, the likelihood ratio that PAWS "
+                  "relies on is off.", "",
+                  _comparison_table(comparison), ""]
     lines += ["## Figures", ""]
     lines += [f"![{path.stem}]({path.name})" for path in figure_paths]
     lines += ["", "## Caveats", ""]
