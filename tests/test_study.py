@@ -163,3 +163,19 @@ def test_cli_demo_data_needs_prior_background(tmp_path, monkeypatch, capsys):
 
     assert status == 2
     assert "100 background events (pre-training needs 5000)" in capsys.readouterr().err
+
+
+def test_ranking_score_breaks_probability_ties():
+    from sklearn.linear_model import LogisticRegression
+
+    from sklearn_paws.study._methods import _ranking_score
+
+    # Far apart classes: predict_proba rounds to exactly 1 for many events, the log odds do not.
+    X = np.r_[np.zeros(50), np.linspace(60.0, 100.0, 50)].reshape(-1, 1)
+    y = np.r_[np.zeros(50), np.ones(50)]
+    model = LogisticRegression(C=1e6).fit(X, y)
+
+    score = _ranking_score(model, X[50:])
+
+    assert np.sum(model.predict_proba(X[50:])[:, 1] == 1.0) > 10
+    assert len(np.unique(score)) == 50

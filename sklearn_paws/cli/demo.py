@@ -1,5 +1,6 @@
 """``sklearn-paws demo``: the PAWS study on the embedded default dataset or on a user's LHCO file."""
 
+import dataclasses
 import logging
 import time
 from pathlib import Path
@@ -31,6 +32,8 @@ def register(subparsers):
     parser.add_argument("--toy", action="store_true",
                         help="use the toy model instead of the default dataset (seconds; for checks only)")
     parser.add_argument("--n-jobs", type=positive_int, default=1, help="cells run in parallel (default: 1)")
+    parser.add_argument("--mu", type=float, nargs="+", default=None, metavar="MU",
+                        help="injected signal fractions S/(S+B) in [0, 1) (default: the profile's scan)")
     parser.add_argument("--seed", type=int, default=2026, help="seed of every random choice (default: 2026)")
     parser.set_defaults(func=run_demo)
 
@@ -62,6 +65,21 @@ def _default_dataset_shortfall(config):
         return ""
     return ("The embedded default dataset is incomplete: " + "; ".join(problems) + ". Finish it with "
             "'sklearn-paws simulate default --work-dir DIR' (resumable).")
+
+
+# Training settings of the supervised and weakly supervised networks on a user's file, whose
+# signal region may hold only thousands of events: with the profiles' batches of 1024 and their
+# epoch limits, such a network takes a few dozen optimiser steps and stays far from converged.
+SMALL_SAMPLE_TRAINING = {"batch_size": 128, "max_epochs": 200}
+
+
+def _with_small_sample_training(config):
+    """Return `config` with the network baselines trained in small batches until early stopping."""
+    return dataclasses.replace(
+        config,
+        supervised_params={**config.supervised_params, **SMALL_SAMPLE_TRAINING},
+        weak_params={**config.weak_params, **SMALL_SAMPLE_TRAINING},
+    )
 
 
 def _prior_shortfall():
@@ -101,9 +119,13 @@ def run_demo(args):
     start = time.perf_counter()
     overrides = {"random_state": args.seed}
     notes = []
+    if args.mu is not None:
+        overrides["mu_values"] = tuple(args.mu)
     if args.data is not None:
         overrides.update(mass_points=(REAL_MASS_POINT,), alpha=0.0)
     config = PROFILES[args.profile](**overrides)
+    if args.data is not None:
+        config = _with_small_sample_training(config)
 
     use_toy = args.toy
     if args.data is not None and not use_toy:

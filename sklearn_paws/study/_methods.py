@@ -71,6 +71,18 @@ def _sic(truth, score):
     return float(value)
 
 
+def _ranking_score(model, X):
+    """Return the score that ranks events for the SIC: the log odds where the model has them.
+
+    Probabilities of well separated events round to exactly 1, and the ties among them would
+    flatten the ROC curve at small background efficiencies.
+    """
+    if hasattr(model, "decision_function"):
+        return np.asarray(model.decision_function(X), dtype=np.float64)
+    probability = np.clip(np.asarray(model.predict_proba(X)[:, 1], dtype=np.float64), 1e-300, 1.0)
+    return np.log(probability) - np.log1p(-np.minimum(probability, 1.0 - 1e-16))
+
+
 def make_hgb_ensemble(n_models=5, random_state=0, **params):
     """Return a soft-voting ensemble of HistGradientBoostingClassifier with different seeds.
 
@@ -115,8 +127,7 @@ def fit_method(method, split, columns, config, *, priors=None, random_state=0):
         model = make_hgb_ensemble(random_state=random_state, **params).fit(X_train, split.y_train)
     else:
         raise ValueError(f"Unknown weakly supervised method {method!r}.")
-    score = model.predict_proba(X_test)[:, 1]
-    outcome["sic"] = _sic(split.truth_test, score)
+    outcome["sic"] = _sic(split.truth_test, _ranking_score(model, X_test))
     return outcome
 
 
@@ -147,7 +158,7 @@ def fit_supervised(signal, background, study_pool, columns, config, mass_point, 
     params = {"random_state": random_state}
     params.update(config.supervised_params)
     model = SupervisedClassifier(**params).fit(training, labels)
-    score = model.predict_proba(study_pool[columns].to_numpy())[:, 1]
+    score = _ranking_score(model, study_pool[columns].to_numpy())
     truth = study_pool[LABEL_COLUMN].to_numpy()
     return {"sic": _sic(truth, score), "n_test_background": int(np.sum(truth == 0)),
             "n_test_signal": int(np.sum(truth == 1))}
