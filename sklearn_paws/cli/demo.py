@@ -67,9 +67,9 @@ def _default_dataset_shortfall(config):
             "'sklearn-paws simulate default --work-dir DIR' (resumable).")
 
 
-# Training settings of the supervised and weakly supervised networks on a user's file, whose
-# signal region may hold only thousands of events: with the profiles' batches of 1024 and their
-# epoch limits, such a network takes a few dozen optimiser steps and stays far from converged.
+# Training settings of the supervised and weakly supervised networks on a user's file. Its signal
+# region may hold only thousands of events. With the profiles' batches of 1024 and their epoch
+# limits, such a network then takes a few dozen optimiser steps and stays far from converged.
 SMALL_SAMPLE_TRAINING = {"batch_size": 128, "max_epochs": 200}
 
 
