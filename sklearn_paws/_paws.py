@@ -246,7 +246,8 @@ class PAWSClassifier(ClassifierMixin, BaseEstimator):
         ------
         InputDataError
             If the features do not match those of the pre-trained classifier, if D or R is empty or
-            contains non-finite values.
+            contains non-finite values, or if the jet masses look like GeV (DataFrames, and arrays
+            when the pre-trained classifier has feature names).
         ValueError
             If a hyper-parameter is invalid or ``y`` contains values other than 0 and 1.
         """
@@ -434,6 +435,13 @@ class PAWSClassifier(ClassifierMixin, BaseEstimator):
                 + (f" ({list(expected_names)})" if expected_names is not None else "")
                 + "; pass the same feature columns, without theta."
             )
+        if expected_names is not None and not isinstance(X, pd.DataFrame):
+            # Array columns follow the pre-trained classifier's names, so the jet masses can be
+            # checked for GeV as they are in a DataFrame.
+            masses = [index for index, column in enumerate(expected_names) if column in ("mj1", "mj2")]
+            if masses:
+                named = pd.DataFrame(values[:, masses], columns=[expected_names[i] for i in masses])
+                check_feature_frame(named, f"PAWSClassifier ({name}, array input)")
         if not np.all(np.isfinite(values)):
             bad = int(np.sum(~np.all(np.isfinite(values), axis=1)))
             raise InputDataError(

@@ -207,6 +207,14 @@ def test_fit_rejects_missing_column(exact_prior):
         paws.fit(data.drop(columns="tau32j2"), reference)
 
 
+def test_fit_rejects_gev_array(exact_prior):
+    data, reference = make_weak_dataset((300.0, 300.0), 0.01, n_background=2000, seed=9)
+    data_gev = data.to_numpy() * np.array([1000.0, 1000.0, 1, 1, 1, 1])
+
+    with pytest.raises(InputDataError, match="looks like GeV"):
+        _fast_paws(exact_prior).fit(data_gev, reference.to_numpy())
+
+
 def test_fit_rejects_wrong_feature_count(exact_prior):
     paws, data, reference = _small_fit(exact_prior)
     with pytest.raises(InputDataError, match="7 features"):
