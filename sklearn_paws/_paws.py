@@ -164,9 +164,9 @@ class PAWSClassifier(ClassifierMixin, BaseEstimator):
     mu L >> 1 on the signal events, the cross-entropy is nearly flat in mu, and a few data events
     that no reference event opposes pull it up. On the toy model (50,000 data and reference events,
     exact likelihood ratio) a fit on background alone returns mu of 2e-3 to 1e-2, and below an
-    injected mu of 3e-3 the fitted mu carries little information about the truth, while ``test_statistic_``
-    already detects mu = 5e-4 (``benchmarks/bench_paws_null.py``). Use ``test_statistic_`` to
-    decide whether a signal is present.
+    injected mu of 3e-3 the fitted mu carries little information about the truth, while
+    ``test_statistic_`` already detects mu = 5e-4 (``benchmarks/bench_paws_null.py``). Use
+    ``test_statistic_`` to decide whether a signal is present.
     """
 
     def __init__(
