@@ -1,12 +1,13 @@
 """Time the pre-training of both decay modes on the embedded default dataset.
 
-Each decay mode gets a ParameterizedClassifier with the settings of the full study profile (3
-members of 256-128-64, the best 2 kept), trained on two thirds of the grid signal of that mode and
-of the default background, and calibrated on the remaining third (``study._runner.fit_prior``, as
-``sklearn-paws demo`` and ``sklearn-paws pretrain`` do). The script prints the wall and CPU time per
-mode, the event counts, and the SIC of each prior at the test points, from the default dataset's
-test signal (never trained on) against all of its background (two thirds of which trained the
-prior, so the SIC is optimistic).
+Each decay mode gets a ParameterizedClassifier with the settings of the full study profile: 3
+members of 256-128-64, of which the best 2 are kept. It trains on two thirds of the grid signal of
+that mode and of the default background, and is calibrated on the remaining third, through
+``study._runner.fit_prior`` as in ``sklearn-paws demo`` and ``sklearn-paws pretrain``.
+
+The script prints the wall and CPU time per mode and the event counts. It also prints the SIC of
+each prior at the test points: test signal, never trained on, against all default background.
+Two thirds of that background trained the prior, so the SIC is optimistic.
 
 Usage::
 

@@ -1,14 +1,15 @@
 """Estimate the runtime of the full study profile on 2 cores from timed samples of its steps.
 
 The full profile (``sklearn-paws demo --profile full``) pre-trains 4 priors (2 decay modes, with
-and without noise features) and runs 372 cells. Running it all takes hours, so this script times
-the pre-training of one prior (the two-prong one without noise; the others cost about the same)
-and a sample of cells of each method, on toy inputs of the size of the complete default dataset
-(300,000 background events, 1,200 grid events per point and decay mode, 20,000 test events per
-mass point and decay mode). The timed PAWS cells use priors of the full architecture trained for
-2 epochs only, because the cost of a PAWS epoch depends on the network, not on its training. It measures CPU seconds of one
-process with one torch thread, which equal wall seconds on a dedicated core, and estimates the
-runtime with ``--n-jobs 2`` as the total CPU time divided by 2.
+and without noise features) and runs 372 cells. Running it all takes hours. This script times
+the pre-training of one prior, the two-prong one without noise, because the others cost about
+the same. It also times a sample of cells of each method. The inputs are toy events of the size
+of the complete default dataset: 300,000 background events, 1,200 grid events per point and decay
+mode, 20,000 test events per mass point and decay mode. The timed PAWS cells use priors of the
+full architecture trained for 2 epochs only, because the cost of a PAWS epoch depends on the
+network, not on its training. The script measures CPU seconds of one process with one torch
+thread, which equal wall seconds on a dedicated core. It estimates the runtime with
+``--n-jobs 2`` as the total CPU time divided by 2.
 
 The toy gives the cost per event of the real inputs, but not the number of epochs that early
 stopping takes on them, so the estimate holds to a factor of about 1.5.
