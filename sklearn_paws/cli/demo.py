@@ -47,11 +47,8 @@ MIN_DEFAULT_BACKGROUND = 20_000
 MIN_PRIOR_BACKGROUND = 5_000
 
 
-def _default_dataset_shortfall(config):
-    """Return why the default dataset cannot carry the study, or an empty string when it can."""
-    from ..datasets._default import load_default
-
-    default = load_default()
+def _default_dataset_shortfall(config, default):
+    """Return why the DefaultDataset `default` cannot carry the study, or "" when it can."""
     problems = []
     if len(default.background) < MIN_DEFAULT_BACKGROUND:
         problems.append(f"{len(default.background)} background events (the study needs {MIN_DEFAULT_BACKGROUND})")
@@ -82,13 +79,13 @@ def _with_small_sample_training(config):
     )
 
 
-def _prior_shortfall():
-    """Return why the default dataset cannot pre-train the priors of a --data run ("" when it can),
-    and a note on how far it is from its targets."""
-    from ..datasets._columns import DECAY_MODE_COLUMN, DECAY_MODES
-    from ..datasets._default import load_default
+def _prior_shortfall(default):
+    """Return why the DefaultDataset `default` cannot pre-train the priors of a --data run.
 
-    default = load_default()
+    Returns ("", note) when it can, where the note says how far it is from its targets.
+    """
+    from ..datasets._columns import DECAY_MODE_COLUMN, DECAY_MODES
+
     problems = []
     if len(default.background) < MIN_PRIOR_BACKGROUND:
         problems.append(f"{len(default.background)} background events (pre-training needs {MIN_PRIOR_BACKGROUND})")
@@ -110,6 +107,7 @@ def _prior_shortfall():
 
 def run_demo(args):
     """Run the study with the parsed command-line arguments and print where the results are."""
+    from ..datasets._default import load_default
     from ..exceptions import InputDataError
     from ..study import PROFILES, run_study, study_data_from_default, study_data_from_toy
     from ..study._landscape import compute_landscapes
@@ -128,15 +126,16 @@ def run_demo(args):
         config = _with_small_sample_training(config)
 
     use_toy = args.toy
+    default = None if use_toy else load_default()
     if args.data is not None and not use_toy:
-        shortfall, note = _prior_shortfall()
+        shortfall, note = _prior_shortfall(default)
         if shortfall:
             raise InputDataError(f"{shortfall} The priors for --data are pre-trained on it.")
         if note:
             print(f"NOTE: {note}")
             notes.append(note)
     elif not use_toy:
-        shortfall = _default_dataset_shortfall(config)
+        shortfall = _default_dataset_shortfall(config, default)
         if shortfall:
             print(f"NOTE: {shortfall} Running on the toy model instead; its numbers check the machinery, "
                   "not physics.")
@@ -147,10 +146,10 @@ def run_demo(args):
         notes.append("Toy model input: the numbers check the machinery, not physics.")
     elif args.data is not None:
         # The file gives D, R and the test events, so all default background pre-trains.
-        data = study_data_from_default((), prior_fraction=1.0, random_state=args.seed)
+        data = study_data_from_default((), prior_fraction=1.0, random_state=args.seed, dataset=default)
     else:
         data = study_data_from_default(config.mass_points, max_background=config.max_background,
-                                       random_state=args.seed)
+                                       random_state=args.seed, dataset=default)
     output = args.output
     if args.data is not None:
         data = study_data_from_lhco(args.data, prior_data=data, random_state=args.seed)

@@ -117,7 +117,8 @@ def split_background(background, prior_fraction, random_state):
     return prior, study
 
 
-def study_data_from_default(mass_points, *, max_background=None, prior_fraction=0.5, random_state=0):
+def study_data_from_default(mass_points, *, max_background=None, prior_fraction=0.5, random_state=0,
+                            dataset=None):
     """Build the study inputs from the embedded default dataset.
 
     The default background is split: by default one half pre-trains, the other forms D, R and the
@@ -134,6 +135,8 @@ def study_data_from_default(mass_points, *, max_background=None, prior_fraction=
         study whose D, R and test events come from elsewhere (a user's file).
     random_state : int, default=0
         Seed of the background split.
+    dataset : DefaultDataset, default=None
+        The default dataset, when the caller has loaded it already; ``None`` loads it.
 
     Returns
     -------
@@ -150,7 +153,7 @@ def study_data_from_default(mass_points, *, max_background=None, prior_fraction=
 
     if not 0.0 < prior_fraction <= 1.0:
         raise ValueError(f"prior_fraction must lie in (0, 1], got {prior_fraction}.")
-    default = load_default()
+    default = load_default() if dataset is None else dataset
     prior_background, study_background = split_background(default.background, prior_fraction,
                                                           random_state)
     if max_background is not None and len(study_background) > max_background:
