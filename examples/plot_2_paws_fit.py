@@ -103,9 +103,9 @@ paws.restarts_
 
 # %%
 # With the quick settings of the documentation build (small priors, mu = 5 %, few epochs) the
-# fitted masses are rough and mu can be off by a factor of a few. The PAWS paper
-# (arXiv:2405.08889) reports mu about twice too large on the LHC Olympics data. Treat ``mu_`` as
-# evidence for a signal, not as a measurement of its fraction.
+# fitted masses are rough, and ``mu_`` inherits the calibration error of the small priors. The
+# PAWS paper (arXiv:2405.08889) reports mu about twice too large on the LHC Olympics data. Check
+# ``mu_`` with injection tests before quoting it as a measurement of the signal fraction.
 #
 # Each restart as an arrow from its start to its end point. Jets are ordered by mass, so the loss
 # has a second minimum at the swapped point (m_Y, m_X). After training, the symmetry check moves a
