@@ -94,9 +94,11 @@ def test_fit_recovers_masses_and_mu(exact_prior, mass_point):
 
 
 @pytest.mark.slow
-def test_fit_without_signal_claims_nothing(exact_prior):
-    data, reference = make_weak_dataset((300.0, 300.0), 0.0, seed=2)
-    paws = _fast_paws(exact_prior).fit(data, reference)
+@pytest.mark.parametrize("n_noise", [0, 10])
+def test_fit_without_signal_claims_nothing(n_noise):
+    prior = ExactToyPrior(n_noise_features=n_noise).fit()
+    data, reference = make_weak_dataset((300.0, 300.0), 0.0, n_noise=n_noise, seed=2)
+    paws = _fast_paws(prior).fit(data, reference)
 
     # The test statistic detects an injected mu of 5e-4 on this toy (benchmarks/bench_paws_null.py),
     # so a fit on background alone must return less and must not be significant.
@@ -149,14 +151,16 @@ def test_max_likelihood_mu_matches_grid():
 
 
 @pytest.mark.slow
-def test_fit_sic_matches_supervised(exact_prior):
+@pytest.mark.parametrize("n_noise", [0, 10])
+def test_fit_sic_matches_supervised(n_noise):
+    exact_prior = ExactToyPrior(n_noise_features=n_noise).fit()
     mass_point = (300.0, 300.0)
-    data, reference = make_weak_dataset(mass_point, 0.003, seed=3)
+    data, reference = make_weak_dataset(mass_point, 0.003, n_noise=n_noise, seed=3)
     paws = _fast_paws(exact_prior).fit(data, reference)
 
-    names = _feature_names(0)
-    background = make_toy_background(200_000, random_state=31)[names]
-    signal = make_toy_signal(*mass_point, 20_000, random_state=32)[names]
+    names = _feature_names(n_noise)
+    background = make_toy_background(200_000, n_noise_features=n_noise, random_state=31)[names]
+    signal = make_toy_signal(*mass_point, 20_000, n_noise_features=n_noise, random_state=32)[names]
     test = pd.concat([background, signal], ignore_index=True)
     truth = np.r_[np.zeros(len(background)), np.ones(len(signal))]
 
