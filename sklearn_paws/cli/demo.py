@@ -64,10 +64,15 @@ def _default_dataset_shortfall(config, default):
             "'sklearn-paws simulate default --work-dir DIR' (resumable).")
 
 
-# Training settings of the supervised and weakly supervised networks on a user's file. Its signal
-# region may hold only thousands of events. With the profiles' batches of 1024 and their epoch
-# limits, such a network then takes a few dozen optimiser steps and stays far from converged.
+# Training settings of the supervised and weakly supervised networks on small samples: a user's
+# file, whose signal region may hold only thousands of events, or a partial default dataset. With
+# the profiles' batches of 1024 and their epoch limits, such a network then takes a few dozen
+# optimiser steps and stays far from converged.
 SMALL_SAMPLE_TRAINING = {"batch_size": 128, "max_epochs": 200}
+
+# Study background below which the network baselines train with SMALL_SAMPLE_TRAINING. D, R and
+# the test events each receive about a third of it.
+SMALL_SAMPLE_BACKGROUND = 100_000
 
 
 def _with_small_sample_training(config):
@@ -150,6 +155,8 @@ def run_demo(args):
     else:
         data = study_data_from_default(config.mass_points, max_background=config.max_background,
                                        random_state=args.seed, dataset=default)
+        if len(data.study_background) < SMALL_SAMPLE_BACKGROUND:
+            config = _with_small_sample_training(config)
     output = args.output
     if args.data is not None:
         data = study_data_from_lhco(args.data, prior_data=data, random_state=args.seed)

@@ -110,7 +110,7 @@ def quick_profile(**overrides):
         mu_values=(0.001, 0.005, 0.03),
         noise_features=(0, 10),
         n_realisations=1,
-        prior_params=dict(hidden_layer_sizes=(64, 32), max_epochs=8, n_models=1),
+        prior_params=dict(hidden_layer_sizes=(128, 64), max_epochs=40, n_models=1),
         paws_params=dict(n_init=4, n_keep=2, max_epochs=40),
         weak_params=dict(hidden_layer_sizes=(64, 32), max_epochs=10, n_models=1),
         supervised_params=dict(hidden_layer_sizes=(64, 32), max_epochs=10, n_models=1),

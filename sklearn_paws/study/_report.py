@@ -145,9 +145,11 @@ def write_report(results, summary, config, output_dir, *, data_summary, source, 
     lines += [f"![{path.stem}]({path.name})" for path in figure_paths]
     lines += ["", "## Caveats", ""]
     lines += [f"- {note}" for note in notes]
+    n_test = int(results["n_test_background"].min()) if len(results) else 0
     lines += [
-        "- At eps_B = 1e-3 the SIC rests on (test background) x 1e-3 events; below about 25 such events "
-        "it is dominated by statistics (the scorer warns).",
+        f"- At eps_B = 1e-3 the SIC rests on (test background) x 1e-3 events, here {n_test * 1e-3:.0f} "
+        f"of at least {n_test:,} test background events per cell. Below about 25 such events it is "
+        "dominated by statistics (the scorer warns).",
         "- The supervised baseline is trained at the true mass point and does not depend on mu; "
         "it is repeated on every mu for comparison.",
         "",
