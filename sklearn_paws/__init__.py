@@ -6,8 +6,16 @@ torch is loaded only when an estimator is first used.
 """
 
 import importlib
+import os
 
 from ._version import __version__
+
+# The same random_state must give the same networks. Intel MKL, which torch uses for matrix
+# products on x86 CPUs, otherwise picks kernels by the memory alignment of each array, and on
+# AVX-512 machines two identical fits then differ by about 1e-7. MKL reads this setting at its
+# first call, so it has no effect when torch already ran a matrix product before this import.
+# A value that the user set is kept.
+os.environ.setdefault("MKL_CBWR", "AUTO,STRICT")
 
 # Public name -> submodule that defines it.
 _PUBLIC_NAMES = {

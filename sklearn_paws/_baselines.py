@@ -14,6 +14,7 @@ A second weak-supervision baseline needs no wrapper:
 """
 
 import numpy as np
+from sklearn.metrics import log_loss
 
 from ._network import BaseMLPClassifier
 
@@ -143,6 +144,51 @@ class WeakSupervisionClassifier(_FeatureMLPClassifier):
     >>> clf.fit(X, y).decision_function(X).shape
     (400,)
     """
+
+    def score(self, X, y, sample_weight=None):
+        """Return minus the cross-entropy of data against reference (greater is better).
+
+        Data and reference carry half the weight each, as for ``PAWSClassifier.score``, so
+        ``-log(2)`` is the score of a classifier that cannot tell them apart. Accuracy, the
+        scikit-learn default, would measure how well D and R are separated at a 0.5 cut, which
+        is near chance even for a good anomaly score.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Events in physical units, with the columns of ``fit``.
+        y : array-like of shape (n_samples,)
+            Labels 1 (data) and 0 (reference); both must occur.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Event weights, applied on top of the equal weighting of data and reference.
+
+        Returns
+        -------
+        score : float
+            Minus the weighted binary cross-entropy.
+
+        Raises
+        ------
+        ValueError
+            If ``y`` contains labels other than 0 and 1, e.g. the held-out signal code 2 of a
+            ``WeakSupervisionSplitter`` test fold, or lacks one of them. Score truth-labelled
+            events with :class:`~sklearn_paws.SICScorer` (``scoring=SICScorer()``).
+        """
+        y = np.asarray(y)
+        labels = set(np.unique(y).tolist())
+        if labels != {0, 1}:
+            raise ValueError(
+                f"WeakSupervisionClassifier.score needs the labels 0 (reference) and 1 (data), got "
+                f"{sorted(labels)[:5]}. For test folds with truth codes pass scoring=SICScorer() to "
+                "cross_val_score or GridSearchCV."
+            )
+
+        is_data = y == 1
+        weights = np.where(is_data, 0.5 / is_data.sum(), 0.5 / (~is_data).sum())
+        if sample_weight is not None:
+            weights = weights * np.asarray(sample_weight, dtype=np.float64)
+        probability = self.predict_proba(X)[:, 1]
+        return -float(log_loss(y, probability, sample_weight=weights, labels=[0, 1]))
 
     def _check_target(self, y):
         labels = np.unique(y)

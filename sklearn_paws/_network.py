@@ -16,6 +16,7 @@ import logging
 import math
 import numbers
 import threading
+import warnings
 
 import numpy as np
 import torch
@@ -213,12 +214,18 @@ def train_network(X_train, y_train, X_valid, y_valid, *, config, seed, theta_sli
     from skorch.helper import predefined_split
 
     generator = torch.Generator().manual_seed(int(seed))
-    pool = None if theta_pool is None else torch.from_numpy(theta_pool)
-    train_data = BatchDataset(
-        torch.from_numpy(X_train), torch.from_numpy(y_train),
-        theta_slice=theta_slice, theta_pool=pool, generator=generator,
-    )
-    valid_data = BatchDataset(torch.from_numpy(X_valid), torch.from_numpy(y_valid))
+
+    # joblib workers receive the arrays as read-only memory maps. The tensors are only read, so
+    # they share that memory instead of copying it, and torch's warning about it does not apply.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="The given NumPy array is not writable",
+                                category=UserWarning)
+        pool = None if theta_pool is None else torch.from_numpy(theta_pool)
+        train_data = BatchDataset(
+            torch.from_numpy(X_train), torch.from_numpy(y_train),
+            theta_slice=theta_slice, theta_pool=pool, generator=generator,
+        )
+        valid_data = BatchDataset(torch.from_numpy(X_valid), torch.from_numpy(y_valid))
 
     net = NeuralNetBinaryClassifier(
         MLP,

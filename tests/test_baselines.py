@@ -138,3 +138,26 @@ def test_weak_ensemble_mean_probability(weak_events):
         members = [torch.sigmoid(network(standardised)).numpy() for network in clf.networks_]
     np.testing.assert_allclose(clf.predict_proba(X)[:, 1], np.mean(members, axis=0),
                                rtol=1e-5, atol=1e-6)
+
+
+def test_weak_score_is_balanced_cross_entropy(weak_events):
+    # R gets a third as many events as D, so that the equal weighting of D and R matters.
+    subset = pd.concat([weak_events[weak_events["y"] == 1].iloc[::5],
+                        weak_events[weak_events["y"] == 0].iloc[::15]], ignore_index=True)
+    clf = WeakSupervisionClassifier(random_state=0, **SMALL).fit(subset[FEATURES], subset["y"])
+    y = subset["y"].to_numpy()
+    probability = clf.predict_proba(subset[FEATURES])[:, 1]
+    expected = (0.5 * np.mean(np.log(probability[y == 1]))
+                + 0.5 * np.mean(np.log(1.0 - probability[y == 0])))
+
+    assert clf.score(subset[FEATURES], y) == pytest.approx(expected, rel=1e-6)
+
+
+def test_weak_score_rejects_truth_code(weak_events):
+    subset = weak_events.iloc[::5]
+    clf = WeakSupervisionClassifier(random_state=0, **SMALL).fit(subset[FEATURES], subset["y"])
+    y = subset["y"].to_numpy().copy()
+    y[:10] = 2
+
+    with pytest.raises(ValueError, match="SICScorer"):
+        clf.score(subset[FEATURES], y)
