@@ -34,6 +34,7 @@ import math
 import warnings
 
 import numpy as np
+import pandas as pd
 import torch
 import torch.nn.functional as F
 from scipy.special import expit
@@ -586,7 +587,8 @@ class ParameterizedClassifier(BaseMLPClassifier):
     every mini-batch gives each background row theta drawn afresh from the signal rows' theta.
     This replaces the replication of the background once per grid point, which multiplies the
     training set by the number of points. Signal rows keep their true theta. The background's
-    theta columns must still hold finite numbers, e.g. 0.
+    theta columns may contain any number or NaN, as ``pandas.concat`` leaves them when the background
+    table has no theta columns.
 
     After training, kappa(theta) is fitted on the signal and background of the validation split,
     which no gradient step has seen, so that :meth:`likelihood_ratio` averages 1 over background
@@ -793,6 +795,83 @@ class ParameterizedClassifier(BaseMLPClassifier):
             )
         return theta_indices, feature_indices
 
+    def _fill_background_theta(self, X, y):
+        """Return X with NaN theta of background rows set to 0, as ``fit`` ignores those values.
+
+        ``pandas.concat`` of signal with theta columns and background without them leaves NaN in
+        the background rows. NaN theta of a signal row raises, because that event's parameters
+        are unknown. Inputs that ``fit`` rejects anyway are returned unchanged.
+        """
+        signal_label = None
+        if y is not None:
+            y = np.asarray(y)
+            labels = np.unique(y)
+            if len(labels) != 2:
+                return X
+            signal_label = labels[1]
+
+        n_theta = len(self.theta_columns)
+        if isinstance(X, pd.DataFrame):
+            if not set(self.theta_columns) <= set(X.columns):
+                return X
+            theta = X[list(self.theta_columns)].to_numpy(dtype=np.float64, na_value=np.nan)
+        else:
+            array = np.asarray(X)
+            if array.ndim != 2 or array.shape[1] <= n_theta or not np.issubdtype(array.dtype, np.number):
+                return X
+            theta = array[:, -n_theta:].astype(np.float64)
+        # Without y, calibrate treats every event as background.
+        is_background = np.ones(len(theta), dtype=bool) if y is None else y != signal_label
+        if len(theta) != len(is_background):
+            return X
+
+        missing = np.isnan(theta)
+        signal_missing = missing[~is_background].any(axis=0)
+        if signal_missing.any():
+            columns = [name for name, bad in zip(self.theta_columns, signal_missing) if bad]
+            count = int(missing[~is_background].any(axis=1).sum())
+            raise InputDataError(
+                f"ParameterizedClassifier: theta column(s) {columns} are NaN in {count} signal "
+                f"event(s) (label {signal_label!r}). Every signal event needs the parameters it was "
+                "simulated at; drop those events or fill in their mass point."
+            )
+        if not missing.any():
+            return X
+
+        if isinstance(X, pd.DataFrame):
+            X = X.copy()
+            X[list(self.theta_columns)] = np.where(missing, 0.0, theta)
+        else:
+            X = np.array(X, copy=True)
+            X[:, -n_theta:] = np.where(missing, 0.0, theta)
+        return X
+
+    def fit(self, X, y):
+        """Train the ensemble and fit kappa(theta) on the validation split.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Events in physical units: features and theta (see the class description). Theta of
+            background rows is ignored and may be NaN.
+        y : array-like of shape (n_samples,)
+            Two class labels. The larger one (``classes_[1]``) is signal.
+
+        Returns
+        -------
+        self : ParameterizedClassifier
+            The fitted estimator.
+
+        Raises
+        ------
+        InputDataError
+            If a theta column is missing or NaN for a signal event, or the signal's masses look
+            like TeV.
+        ValueError
+            If y does not have exactly two classes, or a parameter is invalid.
+        """
+        return super().fit(self._fill_background_theta(X, y), y)
+
     def _prepare_fit(self, X, y_encoded):
         self.theta_indices_, self.feature_indices_ = self._locate_theta(X.shape[1])
         self._check_theta_unit(X[y_encoded == 1][:, self.theta_indices_])
@@ -946,7 +1025,8 @@ class ParameterizedClassifier(BaseMLPClassifier):
         ----------
         X : array-like or DataFrame of shape (n_samples, n_features)
             Events in physical units, with the columns of ``fit``. The theta columns of signal
-            events are their parameters (GeV). Those of background events are ignored.
+            events are their parameters (GeV). Those of background events are ignored and may be
+            NaN.
         y : array-like of shape (n_samples,) or None, default=None
             Class of every event, with the labels of ``fit`` (``classes_[1]`` is signal). Both
             classes must occur. None means that X is background only.
@@ -967,6 +1047,7 @@ class ParameterizedClassifier(BaseMLPClassifier):
             If the standard error of log kappa exceeds 0.05 at any grid node.
         """
         check_is_fitted(self, "networks_")
+        X = self._fill_background_theta(X, y)
         if y is None:
             X = validate_data(self, X, dtype=np.float32, reset=False, force_writeable=True)
             self._calibrate_background_mean(np.ascontiguousarray(X[:, self.feature_indices_]),

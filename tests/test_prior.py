@@ -590,3 +590,42 @@ def test_background_mean_estimate_precise(mx, my, six_feature_background_means):
 def test_calibrated_mean_six_features(mx, my, six_feature_background_means):
     estimate, _ = six_feature_background_means[(mx, my)]
     assert estimate == pytest.approx(1.0, abs=0.05)
+
+
+def test_fit_nan_background_theta(events, fitted):
+    # pandas.concat leaves NaN theta in background rows when the background table lacks the columns.
+    with_nan = events.copy()
+    with_nan.loc[with_nan["label"] == 0, list(THETA_COLUMNS)] = np.nan
+    clf = ParameterizedClassifier(random_state=0, **SMALL).fit(with_nan[COLUMNS], with_nan["label"])
+
+    np.testing.assert_array_equal(clf.decision_function(events[COLUMNS]),
+                                  fitted.decision_function(events[COLUMNS]))
+    assert with_nan[list(THETA_COLUMNS)].isna().any().all()
+
+
+def test_fit_nan_background_theta_array(events, fitted):
+    array = events[COLUMNS].to_numpy(dtype=np.float64)
+    array[events["label"].to_numpy() == 0, -2:] = np.nan
+    clf = ParameterizedClassifier(random_state=0, **SMALL).fit(array, events["label"].to_numpy())
+
+    np.testing.assert_array_equal(clf.decision_function(events[COLUMNS].to_numpy()),
+                                  fitted.decision_function(events[COLUMNS]))
+
+
+def test_fit_nan_signal_theta_rejected(events):
+    broken = events.copy()
+    signal_rows = np.flatnonzero(broken["label"].to_numpy() == 1)[:3]
+    broken.loc[signal_rows, "my"] = np.nan
+
+    with pytest.raises(InputDataError, match=r"\['my'\] are NaN in 3 signal"):
+        ParameterizedClassifier(**SMALL).fit(broken[COLUMNS], broken["label"])
+
+
+@pytest.mark.filterwarnings("ignore::sklearn_paws.exceptions.LowStatisticsWarning")
+def test_calibrate_nan_background_theta(events, fitted):
+    with_nan = events.copy()
+    with_nan.loc[with_nan["label"] == 0, list(THETA_COLUMNS)] = np.nan
+    clf = copy.deepcopy(fitted).calibrate(with_nan[COLUMNS], with_nan["label"])
+    reference = copy.deepcopy(fitted).calibrate(events[COLUMNS], events["label"])
+
+    np.testing.assert_allclose(clf.log_kappa_grid_, reference.log_kappa_grid_)
