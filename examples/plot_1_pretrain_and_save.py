@@ -12,9 +12,9 @@ is calibrated, and saves it to a file for later PAWS fits.
 # Signal on a mass grid, and background
 # -------------------------------------
 # The signal is drawn at every point of the 12 x 12 grid from 50 to 600 GeV, for the two-prong
-# decay of Y. Theta travels in X as the columns ``mx`` and ``my`` (GeV). Background rows need
-# finite values there, but ``fit`` ignores them: each mini-batch draws the background's theta from
-# the signal's.
+# decay of Y. Theta travels in X as the columns ``mx`` and ``my`` (GeV). Background rows have NaN
+# there after the concat, and ``fit`` ignores them: each mini-batch draws the background's theta
+# from the signal's.
 import os
 import tempfile
 from pathlib import Path
@@ -44,7 +44,6 @@ grid = make_toy_grid(MASSES, n_events_per_point=N_PER_POINT, decay_mode="qq", ra
 background = make_toy_background(N_BACKGROUND, random_state=1)
 
 events = pd.concat([grid, background], ignore_index=True)
-events[list(THETA_COLUMNS)] = events[list(THETA_COLUMNS)].fillna(0.0)
 columns = [*FEATURE_COLUMNS, *THETA_COLUMNS]
 print(f"{len(grid)} signal events at {len(MASSES) ** 2} mass points, {len(background)} background")
 

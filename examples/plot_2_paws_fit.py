@@ -48,7 +48,6 @@ for seed, mode in enumerate(("qq", "qqq")):
     grid = make_toy_grid(n_events_per_point=N_PER_POINT, decay_mode=mode, random_state=seed)
     background = make_toy_background(N_BACKGROUND, random_state=100 + seed)
     events = pd.concat([grid, background], ignore_index=True)
-    events[list(THETA_COLUMNS)] = events[list(THETA_COLUMNS)].fillna(0.0)
     prior = ParameterizedClassifier(
         hidden_layer_sizes=(64, 64) if QUICK else (256, 128, 64),
         max_epochs=12 if QUICK else 100,

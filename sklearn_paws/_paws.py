@@ -363,6 +363,12 @@ class PAWSClassifier(ClassifierMixin, BaseEstimator):
                 f"pretrained must hold one or two decay modes, got {len(modes)}: "
                 f"{[name for name, _ in modes]}."
             )
+        if len(modes) == 2 and THREE_PRONG not in [name for name, _ in modes]:
+            raise ValueError(
+                f"pretrained has the decay modes {[name for name, _ in modes]}; with two modes, one "
+                f"must be {THREE_PRONG!r}, because alpha is its branching fraction. Use "
+                f"{{'qq': clf2, {THREE_PRONG!r}: clf3}}."
+            )
         if len(modes) == 2 and modes[0][0] == THREE_PRONG:
             modes.reverse()
 

@@ -67,7 +67,7 @@ def plot_sic_vs_mu(results, mass_point, *, ax=None):
     figure : matplotlib Figure
     """
     plt = _pyplot()
-    figure, ax = _figure_and_axes(ax, (9, 7))
+    figure, ax = _figure_and_axes(ax, (13, 7))
     cell = _rows_at(results, mass_point)
     for method, (colour, label) in METHOD_STYLES.items():
         for noise, linestyle in zip(sorted(cell["noise_features"].unique()), ("-", "--", ":")):
@@ -84,7 +84,8 @@ def plot_sic_vs_mu(results, mass_point, *, ax=None):
     ax.set_xlabel(r"Injected $\mu = S/(S+B)$")
     ax.set_ylabel(r"SIC at $\varepsilon_B$ = " + f"{results['background_efficiency'].iloc[0]:g}")
     ax.set_title(_mass_label(mass_point), fontsize="medium")
-    ax.legend(fontsize=11, loc="lower right", frameon=False)
+    # Outside the axes, because the curves fill the lower right where a legend would sit.
+    ax.legend(fontsize=11, loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False)
 
     counts = cell["n_background_data"].dropna() if "n_background_data" in cell else []
     n_background = float(np.median(counts)) if len(counts) else 0.0

@@ -237,6 +237,13 @@ def test_fit_forms_agree(exact_prior):
     assert first.mu_ == second.mu_
 
 
+def test_two_modes_need_three_prong(exact_prior):
+    paws, data, reference = _small_fit({"qq": exact_prior, "q3": exact_prior})
+
+    with pytest.raises(ValueError, match="one must be 'qqq'"):
+        paws.fit(data, reference)
+
+
 def test_fit_rejects_truth_labels(exact_prior):
     paws, data, reference = _small_fit(exact_prior)
     X = pd.concat([data, reference], ignore_index=True)

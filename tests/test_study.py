@@ -4,6 +4,7 @@ import dataclasses
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 from conftest import make_lhco_events
 
@@ -117,15 +118,20 @@ def _write_signal_file(path):
     signal.to_hdf(path, key="df")
 
 
-def test_cli_pretrain_then_run(tmp_path, capsys):
+def _pretrain_from_files(tmp_path):
+    """Write signal and background files, pre-train on them with the CLI, return the paths."""
     signal_path = tmp_path / "signal.h5"
     background_path = tmp_path / "background.h5"
     model_path = tmp_path / "prior.joblib"
     _write_signal_file(signal_path)
     make_lhco_events(1500, random_state=6).to_hdf(background_path, key="df")
-
     status = main(["pretrain", "--signal", str(signal_path), "--background", str(background_path),
                    "--output", str(model_path), "--epochs", "2"])
+    return status, signal_path, background_path, model_path
+
+
+def test_cli_pretrain_then_run(tmp_path, capsys):
+    status, _, background_path, model_path = _pretrain_from_files(tmp_path)
     assert status == 0
     assert model_path.exists()
 
@@ -136,6 +142,39 @@ def test_cli_pretrain_then_run(tmp_path, capsys):
     fit = json.loads((tmp_path / "out" / "fit.json").read_text())
     assert 50.0 <= fit["mx_GeV"] <= 600.0
     assert (tmp_path / "out" / "scores.csv").exists()
+
+
+def test_cli_run_rejects_n_keep_above_n_init(tmp_path, capsys):
+    data_path = tmp_path / "data.h5"
+    make_lhco_events(200).to_hdf(data_path, key="df")
+
+    status = main(["run", "--data", str(data_path), "--reference", str(data_path),
+                   "--prior", f"qq={data_path}", "--n-init", "2", "--n-keep", "5",
+                   "--output", str(tmp_path / "out")])
+
+    assert status == 2
+    assert "--n-keep 5 exceeds --n-init 2" in capsys.readouterr().err
+
+
+def test_cli_run_saves_fit_without_sic(tmp_path, capsys):
+    status, signal_path, background_path, model_path = _pretrain_from_files(tmp_path)
+    assert status == 0
+
+    # Labelled data with far fewer than 1000 background events: too few for eps_B = 1e-3.
+    data = pd.concat([make_lhco_events(300, random_state=8), pd.read_hdf(signal_path).iloc[:30]],
+                     ignore_index=True)
+    data["label"] = np.r_[np.zeros(300), np.ones(30)]
+    data_path = tmp_path / "data.h5"
+    data.drop(columns=["mx", "my"]).to_hdf(data_path, key="df")
+    status = main(["run", "--data", str(data_path), "--reference", str(background_path),
+                   "--prior", f"qq={model_path}", "--n-init", "2", "--n-keep", "1",
+                   "--mjj-min", "0.1", "--mjj-max", "100", "--output", str(tmp_path / "out")])
+
+    assert status == 0
+    assert "SIC not computed" in capsys.readouterr().out
+    fit = json.loads((tmp_path / "out" / "fit.json").read_text())
+    assert "sic_at_1e-3" not in fit
+    assert fit["mu"] >= 0.0
 
 
 def test_cli_run_rejects_bad_prior(tmp_path, capsys):
@@ -163,6 +202,17 @@ def test_cli_demo_data_needs_prior_background(tmp_path, monkeypatch, capsys):
 
     assert status == 2
     assert "100 background events (pre-training needs 5000)" in capsys.readouterr().err
+
+
+def test_cli_demo_rejects_toy_with_data(tmp_path, capsys):
+    data_path = tmp_path / "events.h5"
+    make_lhco_events(500, random_state=7).to_hdf(data_path, key="df")
+
+    status = main(["demo", "--toy", "--data", str(data_path), "--output", str(tmp_path / "out")])
+
+    assert status == 2
+    assert "--toy and --data exclude each other" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
 
 
 def test_ranking_score_breaks_probability_ties():

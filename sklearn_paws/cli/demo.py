@@ -119,6 +119,12 @@ def run_demo(args):
     from ..study._real import REAL_MASS_POINT, study_data_from_lhco
     from ..study._report import write_figures, write_report, write_tables
 
+    if args.toy and args.data is not None:
+        raise InputDataError(
+            "--toy and --data exclude each other: --data runs on the events of the file with priors "
+            "pre-trained on the default dataset, --toy runs on the toy model alone. Drop one of them."
+        )
+
     start = time.perf_counter()
     overrides = {"random_state": args.seed}
     notes = []

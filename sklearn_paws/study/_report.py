@@ -69,7 +69,11 @@ def write_figures(results, config, output_dir, landscapes=None):
     paths = []
     for name, figure in figures.items():
         path = output_dir / name
-        write_atomic(path, lambda temporary, figure=figure: figure.savefig(temporary, dpi=110, format="png"))
+        # bbox_inches="tight" keeps legends placed outside the axes in the image.
+        def save(temporary, figure=figure):
+            figure.savefig(temporary, dpi=110, format="png", bbox_inches="tight")
+
+        write_atomic(path, save)
         figure.clf()
         paths.append(path)
     import matplotlib.pyplot as plt
