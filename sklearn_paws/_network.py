@@ -594,8 +594,14 @@ class BaseMLPClassifier(ClassifierMixin, BaseEstimator):
         -------
         scores : ndarray of shape (n_samples,)
             Positive values favour ``classes_[1]``.
+
+        Raises
+        ------
+        InputDataError
+            If X is a DataFrame whose jet masses look like GeV, or that has truth columns.
         """
         check_is_fitted(self)
+        check_feature_frame(X, type(self).__name__)
         X = validate_data(self, X, dtype=np.float32, reset=False, force_writeable=True)
         inputs = self._standardise(self._prepare_predict(X))
         logits = torch.from_numpy(self._member_logits(inputs))
@@ -681,7 +687,8 @@ def check_feature_frame(X, estimator_name):
     Raises
     ------
     InputDataError
-        If X has a ``label`` or ``decay_mode`` column, or its ``mj1``/``mj2`` columns look like GeV.
+        If X has a ``label`` or ``decay_mode`` column, or its ``mj1``/``mj2`` columns look like GeV
+        or have a negative median (standardised features).
     """
     columns = getattr(X, "columns", None)
     if columns is None:
@@ -700,4 +707,10 @@ def check_feature_frame(X, estimator_name):
                     f"{estimator_name}: column {name!r} has median {median:.4g}, which looks like GeV; "
                     "the jet-mass features are in TeV. Divide them by 1000, or read the file with "
                     "sklearn_paws.datasets.read_lhco_features, which converts them."
+                )
+            if median < 0.0:
+                raise InputDataError(
+                    f"{estimator_name}: column {name!r} has median {median:.4g}, but jet masses are "
+                    "positive, so the features look standardised (e.g. by a StandardScaler in a "
+                    "Pipeline). Pass them in physical units (TeV): the estimators scale them inside."
                 )

@@ -42,7 +42,12 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 from tqdm.auto import tqdm
 
-from ._network import PREDICTION_CHUNK_SIZE, BaseMLPClassifier, _ensemble_log_odds
+from ._network import (
+    PREDICTION_CHUNK_SIZE,
+    BaseMLPClassifier,
+    _ensemble_log_odds,
+    check_feature_frame,
+)
 from .exceptions import ConvergenceWarning, InputDataError, LowStatisticsWarning
 from .datasets._columns import THETA_COLUMNS
 
@@ -1114,6 +1119,7 @@ class ParameterizedClassifier(BaseMLPClassifier):
             log kappa(theta) + log(f / (1 - f)) at each event's own theta.
         """
         check_is_fitted(self, "networks_")
+        check_feature_frame(X, type(self).__name__)
         X = validate_data(self, X, dtype=np.float32, reset=False, force_writeable=True)
         module = self.frozen_log_likelihood_ratio()
         features = torch.from_numpy(np.ascontiguousarray(X[:, self.feature_indices_]))

@@ -12,6 +12,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn_paws._baselines import SupervisedClassifier, WeakSupervisionClassifier
 from sklearn_paws.datasets import FEATURE_COLUMNS
 from sklearn_paws.datasets._toy import make_toy_background, make_toy_signal
+from sklearn_paws.exceptions import InputDataError
 
 FEATURES = list(FEATURE_COLUMNS)
 SMALL = dict(hidden_layer_sizes=(16,), max_epochs=8, batch_size=128)
@@ -161,3 +162,13 @@ def test_weak_score_rejects_truth_code(weak_events):
 
     with pytest.raises(ValueError, match="SICScorer"):
         clf.score(subset[FEATURES], y)
+
+
+def test_weak_predict_rejects_gev(weak_events):
+    subset = weak_events.iloc[::5]
+    clf = WeakSupervisionClassifier(random_state=0, **SMALL).fit(subset[FEATURES], subset["y"])
+    in_gev = subset[FEATURES].copy()
+    in_gev[["mj1", "mj2"]] *= 1000.0
+
+    with pytest.raises(InputDataError, match="looks like GeV"):
+        clf.predict_proba(in_gev)

@@ -237,6 +237,18 @@ def test_fit_forms_agree(exact_prior):
     assert first.mu_ == second.mu_
 
 
+def test_fit_rejects_standardised_features(exact_prior):
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    paws, data, reference = _small_fit(exact_prior)
+    X = pd.concat([data, reference], ignore_index=True)
+    y = np.r_[np.ones(len(data)), np.zeros(len(reference))]
+
+    with pytest.raises(InputDataError, match="look standardised"):
+        make_pipeline(StandardScaler(), paws).fit(X, y)
+
+
 def test_two_modes_need_three_prong(exact_prior):
     paws, data, reference = _small_fit({"qq": exact_prior, "q3": exact_prior})
 

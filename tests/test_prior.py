@@ -629,3 +629,13 @@ def test_calibrate_nan_background_theta(events, fitted):
     reference = copy.deepcopy(fitted).calibrate(events[COLUMNS], events["label"])
 
     np.testing.assert_allclose(clf.log_kappa_grid_, reference.log_kappa_grid_)
+
+
+def test_likelihood_ratio_rejects_gev(events, fitted):
+    in_gev = events[COLUMNS].copy()
+    in_gev[["mj1", "mj2"]] *= 1000.0
+
+    with pytest.raises(InputDataError, match="looks like GeV"):
+        fitted.likelihood_ratio(in_gev)
+    with pytest.raises(InputDataError, match="looks like GeV"):
+        fitted.predict_proba(in_gev)
