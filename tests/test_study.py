@@ -229,3 +229,24 @@ def test_ranking_score_breaks_probability_ties():
 
     assert np.sum(model.predict_proba(X[50:])[:, 1] == 1.0) > 10
     assert len(np.unique(score)) == 50
+
+
+def test_cli_run_reads_key_and_units(tmp_path, capsys):
+    status, _, background_path, model_path = _pretrain_from_files(tmp_path)
+    assert status == 0
+    events = make_lhco_events(1500, random_state=9)
+    in_tev = events.copy()
+    momentum_columns = [column for column in events if column.startswith(("px", "py", "pz", "mj"))]
+    in_tev[momentum_columns] /= 1000.0
+    two_tables = tmp_path / "two_tables.h5"
+    in_tev.to_hdf(two_tables, key="data")
+    events.to_hdf(two_tables, key="other")
+    arguments = ["run", "--data", str(two_tables), "--reference", str(two_tables),
+                 "--prior", f"qq={model_path}", "--n-init", "2", "--n-keep", "1",
+                 "--mjj-min", "0.1", "--mjj-max", "100", "--output", str(tmp_path / "out")]
+
+    assert main(arguments) == 2
+    assert "--key on the command line" in capsys.readouterr().err
+    assert main(arguments + ["--key", "data"]) == 2
+    assert "--units TeV on the command line" in capsys.readouterr().err
+    assert main(arguments + ["--key", "data", "--units", "TeV"]) == 0

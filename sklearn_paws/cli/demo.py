@@ -29,6 +29,10 @@ def register(subparsers):
     parser.add_argument("--data", type=Path, default=None,
                         help="LHCO features file with a label column: run on its real events instead of the "
                              "default dataset (priors are still pre-trained on the default dataset)")
+    parser.add_argument("--key", default=None,
+                        help="with --data: HDF5 key of the table (default: the only table)")
+    parser.add_argument("--units", choices=("GeV", "TeV"), default="GeV",
+                        help="with --data: units of the momenta and masses in the file (default: GeV)")
     parser.add_argument("--toy", action="store_true",
                         help="use the toy model instead of the default dataset (seconds; for checks only)")
     parser.add_argument("--n-jobs", type=positive_int, default=1, help="cells run in parallel (default: 1)")
@@ -165,7 +169,8 @@ def run_demo(args):
             config = _with_small_sample_training(config)
     output = args.output
     if args.data is not None:
-        data = study_data_from_lhco(args.data, prior_data=data, random_state=args.seed)
+        data = study_data_from_lhco(args.data, prior_data=data, random_state=args.seed, key=args.key,
+                                    units=args.units)
         output = output / f"real-{args.data.stem}"
         notes += data.notes
     output.mkdir(parents=True, exist_ok=True)

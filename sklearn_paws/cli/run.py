@@ -13,6 +13,15 @@ logger = logging.getLogger(__name__)
 _DECAY_MODES = ("qq", "qqq")
 
 
+def add_file_options(parser):
+    """Add ``--key`` and ``--units``, the options that select and convert the input HDF5 tables."""
+    parser.add_argument("--key", default=None,
+                        help="HDF5 key of the table in each input file (default: the only table)")
+    parser.add_argument("--units", choices=("GeV", "TeV"), default="GeV",
+                        help="units of the momenta and masses in the input files (default: GeV, "
+                             "as in the LHC Olympics files)")
+
+
 def register(subparsers):
     """Add the ``pretrain`` and ``run`` subcommands."""
     pretrain = subparsers.add_parser(
@@ -30,7 +39,10 @@ def register(subparsers):
     pretrain.add_argument("--epochs", type=positive_int, default=100, help="maximum training epochs (default: 100)")
     pretrain.add_argument("--n-models", type=positive_int, default=1, help="ensemble members (default: 1)")
     pretrain.add_argument("--n-jobs", type=positive_int, default=1, help="members trained in parallel (default: 1)")
+    pretrain.add_argument("--mjj-min", type=float, default=3.3, help="signal region lower edge in TeV (default: 3.3)")
+    pretrain.add_argument("--mjj-max", type=float, default=3.7, help="signal region upper edge in TeV (default: 3.7)")
     pretrain.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    add_file_options(pretrain)
     pretrain.set_defaults(func=run_pretrain)
 
     run = subparsers.add_parser(
@@ -52,13 +64,15 @@ def register(subparsers):
     run.add_argument("--mjj-min", type=float, default=3.3, help="signal region lower edge in TeV (default: 3.3)")
     run.add_argument("--mjj-max", type=float, default=3.7, help="signal region upper edge in TeV (default: 3.7)")
     run.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    add_file_options(run)
     run.set_defaults(func=run_paws)
 
 
-def _read_region(path, mjj_min, mjj_max, reader):
+def _read_region(path, args, reader):
     from ..datasets._lhco import select_signal_region
 
-    return select_signal_region(reader(path), mjj_min=mjj_min, mjj_max=mjj_max)
+    events = reader(path, key=args.key, units=args.units)
+    return select_signal_region(events, mjj_min=args.mjj_min, mjj_max=args.mjj_max)
 
 
 def run_pretrain(args):
@@ -70,8 +84,8 @@ def run_pretrain(args):
     from ..study._runner import CALIBRATION_FRACTION, fit_prior
     from ..study._store import write_atomic
 
-    signal = _read_region(args.signal, 3.3, 3.7, read_paws_signal)
-    background = _read_region(args.background, 3.3, 3.7, read_lhco_features)
+    signal = _read_region(args.signal, args, read_paws_signal)
+    background = _read_region(args.background, args, read_lhco_features)
     if LABEL_COLUMN in background:
         background = background[background[LABEL_COLUMN] == 0]
     print(f"Pre-training on {len(signal)} signal and {len(background)} background events, "
@@ -133,8 +147,8 @@ def run_paws(args):
                              "restarts as are run.")
     if args.output.exists() and not args.output.is_dir():
         raise NotADirectoryError(f"--output {args.output} exists and is not a folder; choose a folder.")
-    data = _read_region(args.data, args.mjj_min, args.mjj_max, read_lhco_features)
-    reference = _read_region(args.reference, args.mjj_min, args.mjj_max, read_lhco_features)
+    data = _read_region(args.data, args, read_lhco_features)
+    reference = _read_region(args.reference, args, read_lhco_features)
     pretrained = _load_priors(args.prior)
     columns = list(FEATURE_COLUMNS)
     print(f"Fitting PAWS on {len(data)} data and {len(reference)} reference events")

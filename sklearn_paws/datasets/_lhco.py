@@ -96,13 +96,13 @@ def check_momentum_units(values, units, source):
         raise InputDataError(
             f"The jet momenta of {source} look like TeV, not GeV: the median jet |p| is "
             f"{median:.4g}, while LHC Olympics jets have |p| of about 1000 GeV. Pass units='TeV' "
-            "if the input is in TeV."
+            "(--units TeV on the command line) if the input is in TeV."
         )
     if units == "TeV" and median > MOMENTUM_UNIT_BOUNDARY_GEV:
         raise InputDataError(
             f"The jet momenta of {source} look like GeV, not TeV: the median jet |p| is "
             f"{median:.4g}, while LHC Olympics jets have |p| of about 1 TeV. Pass units='GeV' "
-            "if the input is in GeV."
+            "(--units GeV on the command line) if the input is in GeV."
         )
 
 
@@ -412,7 +412,8 @@ def _read_store(path, key):
         if key is None:
             if len(keys) > 1:
                 raise InputDataError(
-                    f"{path!r} contains several tables {keys}. Pass key= with one of them."
+                    f"{path!r} contains several tables {keys}. Pass key= (--key on the command line) "
+                    "with one of them."
                 )
             key = keys[0]
         elif _normalise_key(key) not in keys:

@@ -19,7 +19,7 @@ REAL_MASS_POINT = (500.0, 100.0)
 SUPERVISED_BACKGROUND_FRACTION = 0.3
 
 
-def study_data_from_lhco(path, *, prior_data, random_state=0):
+def study_data_from_lhco(path, *, prior_data, random_state=0, key=None, units="GeV"):
     """Build study inputs from a labelled file in the official LHCO features layout.
 
     The priors are still pre-trained on ``prior_data`` (simulation). The file's signal-region
@@ -35,6 +35,10 @@ def study_data_from_lhco(path, *, prior_data, random_state=0):
         Simulated inputs whose pre-training samples are kept.
     random_state : int, default=0
         Seed of the background split.
+    key : str, default=None
+        HDF5 key of the table; None reads the only table in the file.
+    units : {"GeV", "TeV"}, default="GeV"
+        Units of the momenta and masses in the file.
 
     Returns
     -------
@@ -47,7 +51,7 @@ def study_data_from_lhco(path, *, prior_data, random_state=0):
     """
     from ..datasets._lhco import read_lhco_features, select_signal_region
 
-    events = select_signal_region(read_lhco_features(path))
+    events = select_signal_region(read_lhco_features(path, key=key, units=units))
     if LABEL_COLUMN not in events:
         raise InputDataError(
             f"{path} has no '{LABEL_COLUMN}' column, so SIC cannot be measured. Use 'sklearn-paws run' to "
