@@ -204,6 +204,20 @@ def test_cli_demo_data_needs_prior_background(tmp_path, monkeypatch, capsys):
     assert "100 background events (pre-training needs 5000)" in capsys.readouterr().err
 
 
+def test_cli_demo_data_needs_test_background(tmp_path, capsys):
+    events = make_lhco_events(2000, random_state=7)
+    data_path = tmp_path / "events.h5"
+    events.to_hdf(data_path, key="df")
+
+    status = main(["demo", "--data", str(data_path), "--output", str(tmp_path / "out")])
+
+    assert status == 2
+    message = capsys.readouterr().err
+    assert "needs at least 1000" in message
+    assert "signal-region background events" in message
+    assert not (tmp_path / "out" / "real-events" / "models").exists()
+
+
 def test_cli_demo_rejects_toy_with_data(tmp_path, capsys):
     data_path = tmp_path / "events.h5"
     make_lhco_events(500, random_state=7).to_hdf(data_path, key="df")

@@ -114,6 +114,27 @@ def _prior_shortfall(default):
     return "", note
 
 
+def _check_test_background(data, config, path):
+    """Raise InputDataError when too few test background events remain for eps_B = 1e-3.
+
+    Checked before pre-training, which takes minutes, instead of at the first SIC.
+    """
+    from ..exceptions import InputDataError
+    from ..study._real import SUPERVISED_BACKGROUND_FRACTION
+    from ..study._runner import BACKGROUND_EFFICIENCY
+
+    n_needed = int(round(1.0 / BACKGROUND_EFFICIENCY))
+    n_test = len(data.study_background) // config.n_splits
+    if n_test < n_needed:
+        raise InputDataError(
+            f"{path} leaves about {n_test} background events per test fold after the supervised "
+            f"and D/R shares, but a SIC at a background efficiency of {BACKGROUND_EFFICIENCY:g} "
+            f"needs at least {n_needed}. Use a file with at least "
+            f"{int(n_needed * config.n_splits / (1.0 - SUPERVISED_BACKGROUND_FRACTION)) + 1} "
+            "signal-region background events."
+        )
+
+
 def run_demo(args):
     """Run the study with the parsed command-line arguments and print where the results are."""
     from ..datasets._default import load_default
@@ -173,6 +194,7 @@ def run_demo(args):
                                     units=args.units)
         output = output / f"real-{args.data.stem}"
         notes += data.notes
+        _check_test_background(data, config, args.data)
     output.mkdir(parents=True, exist_ok=True)
     print(f"Input: {data.source}; events: {data.summary()}")
 
