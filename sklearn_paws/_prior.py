@@ -828,7 +828,10 @@ class ParameterizedClassifier(BaseMLPClassifier):
         # Without y, calibrate treats every event as background.
         is_background = np.ones(len(theta), dtype=bool) if y is None else y != signal_label
         if len(theta) != len(is_background):
-            return X
+            raise ValueError(
+                f"ParameterizedClassifier: X has {len(theta)} events but y has "
+                f"{len(is_background)} labels; give one label per event."
+            )
 
         missing = np.isnan(theta)
         signal_missing = missing[~is_background].any(axis=0)

@@ -168,6 +168,12 @@ def test_nonfinite_raise_names_column(lhco_events):
         compute_paws_features(lhco_events, nonfinite="raise")
 
 
+def test_all_nan_column_named(lhco_events):
+    lhco_events["tau3j2"] = np.nan
+    with pytest.raises(InputDataError, match=r"columns \['tau3j2'\] have no finite value"):
+        compute_paws_features(lhco_events)
+
+
 def test_zero_tau_ratios_zero(lhco_events, caplog):
     # Event 0: one-constituent jet 1. Event 1: two-constituent jet 2. Both are the heavier jet.
     lhco_events.loc[0, ["mj1", "mj2", "tau1j1", "tau2j1", "tau3j1"]] = [600.0, 50.0, 0, 0, 0]

@@ -639,3 +639,8 @@ def test_likelihood_ratio_rejects_gev(events, fitted):
         fitted.likelihood_ratio(in_gev)
     with pytest.raises(InputDataError, match="looks like GeV"):
         fitted.predict_proba(in_gev)
+
+
+def test_fit_label_count_mismatch(events):
+    with pytest.raises(ValueError, match="has 3900 events but y has 3895 labels"):
+        ParameterizedClassifier(**SMALL).fit(events[COLUMNS], events["label"].to_numpy()[:-5])

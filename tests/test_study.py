@@ -144,16 +144,19 @@ def test_cli_pretrain_then_run(tmp_path, capsys):
     assert (tmp_path / "out" / "scores.csv").exists()
 
 
-def test_cli_run_rejects_n_keep_above_n_init(tmp_path, capsys):
+@pytest.mark.parametrize("arguments, expected", [
+    (["--n-init", "2", "--n-keep", "5"], "--n-keep 5 exceeds --n-init 2"),
+    (["--mjj-min", "10", "--mjj-max", "11"], "{data}: No event in the signal region 10 < mjj < 11 TeV"),
+])
+def test_cli_run_rejects_bad_input(tmp_path, capsys, arguments, expected):
     data_path = tmp_path / "data.h5"
     make_lhco_events(200).to_hdf(data_path, key="df")
 
     status = main(["run", "--data", str(data_path), "--reference", str(data_path),
-                   "--prior", f"qq={data_path}", "--n-init", "2", "--n-keep", "5",
-                   "--output", str(tmp_path / "out")])
+                   "--prior", f"qq={data_path}", "--output", str(tmp_path / "out"), *arguments])
 
     assert status == 2
-    assert "--n-keep 5 exceeds --n-init 2" in capsys.readouterr().err
+    assert expected.format(data=data_path) in capsys.readouterr().err
 
 
 def test_cli_run_saves_fit_without_sic(tmp_path, capsys):
@@ -264,3 +267,4 @@ def test_cli_run_reads_key_and_units(tmp_path, capsys):
     assert main(arguments + ["--key", "data"]) == 2
     assert "--units TeV on the command line" in capsys.readouterr().err
     assert main(arguments + ["--key", "data", "--units", "TeV"]) == 0
+

@@ -72,7 +72,10 @@ def _read_region(path, args, reader):
     from ..datasets._lhco import select_signal_region
 
     events = reader(path, key=args.key, units=args.units)
-    return select_signal_region(events, mjj_min=args.mjj_min, mjj_max=args.mjj_max)
+    try:
+        return select_signal_region(events, mjj_min=args.mjj_min, mjj_max=args.mjj_max)
+    except InputDataError as error:
+        raise InputDataError(f"{path}: {error}") from error
 
 
 def run_pretrain(args):

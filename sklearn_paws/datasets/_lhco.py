@@ -306,6 +306,12 @@ def _compute_features(
         )
 
     not_finite = ~np.isfinite(table[numeric].to_numpy(dtype=float)).all(axis=1)
+    if len(table) and not_finite.all():
+        empty_columns = [c for c in numeric if not np.isfinite(table[c].to_numpy(float)).any()]
+        raise InputDataError(
+            f"Every event of {source} has NaN or inf values, so none is usable; the columns "
+            f"{empty_columns} have no finite value at all. Repair or recompute those columns."
+        )
     if not_finite.any() and nonfinite == "raise":
         bad_columns = [c for c in numeric if not np.isfinite(table[c].to_numpy(float)).all()]
         raise InputDataError(
