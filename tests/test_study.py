@@ -9,6 +9,7 @@ import pytest
 from conftest import make_lhco_events
 
 from sklearn_paws.cli import main
+from sklearn_paws.exceptions import DataQualityWarning
 from sklearn_paws.study import list_cells, quick_profile, run_study, study_data_from_toy
 from sklearn_paws.study._report import summarise, write_report, write_tables
 
@@ -135,9 +136,10 @@ def test_cli_pretrain_then_run(tmp_path, capsys):
     assert status == 0
     assert model_path.exists()
 
-    status = main(["run", "--data", str(background_path), "--reference", str(background_path),
-                   "--prior", f"qq={model_path}", "--n-init", "2", "--n-keep", "1",
-                   "--mjj-min", "0.1", "--mjj-max", "100", "--output", str(tmp_path / "out")])
+    with pytest.warns(DataQualityWarning, match="are the same file"):
+        status = main(["run", "--data", str(background_path), "--reference", str(background_path),
+                       "--prior", f"qq={model_path}", "--n-init", "2", "--n-keep", "1",
+                       "--mjj-min", "0.1", "--mjj-max", "100", "--output", str(tmp_path / "out")])
     assert status == 0
     fit = json.loads((tmp_path / "out" / "fit.json").read_text())
     assert 50.0 <= fit["mx_GeV"] <= 600.0

@@ -2,9 +2,10 @@
 
 import json
 import logging
+import warnings
 from pathlib import Path
 
-from ..exceptions import InputDataError
+from ..exceptions import DataQualityWarning, InputDataError
 from . import positive_int
 
 logger = logging.getLogger(__name__)
@@ -150,6 +151,12 @@ def run_paws(args):
                              "restarts as are run.")
     if args.output.exists() and not args.output.is_dir():
         raise NotADirectoryError(f"--output {args.output} exists and is not a folder; choose a folder.")
+    if args.data.resolve() == args.reference.resolve():
+        warnings.warn(
+            f"--data and --reference are the same file {args.data}: D and R then hold the same "
+            "events, so any fitted signal is noise. Give a background-only reference file.",
+            DataQualityWarning, stacklevel=2,
+        )
     data = _read_region(args.data, args, read_lhco_features)
     reference = _read_region(args.reference, args, read_lhco_features)
     pretrained = _load_priors(args.prior)

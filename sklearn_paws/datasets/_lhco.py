@@ -67,6 +67,10 @@ def _check_tolerance(negative_mass_tolerance):
         )
 
 
+# Smallest median jet mass over median jet |p| of a plausible input; see check_momentum_units.
+_MIN_MASS_TO_MOMENTUM_RATIO = 1e-3
+
+
 def check_momentum_units(values, units, source):
     """Raise when the jet momenta of LHCO-layout values do not look like the declared units.
 
@@ -83,7 +87,8 @@ def check_momentum_units(values, units, source):
     ------
     InputDataError
         If the median jet momentum magnitude |p| is below 20 GeV in a GeV input, or above
-        20 (i.e. 20 TeV) in a TeV input.
+        20 (i.e. 20 TeV) in a TeV input, or if the median jet mass is below 1e-3 of the median
+        |p| (masses and momenta in different units).
     """
     if values.shape[0] == 0:
         return
@@ -103,6 +108,17 @@ def check_momentum_units(values, units, source):
             f"The jet momenta of {source} look like GeV, not TeV: the median jet |p| is "
             f"{median:.4g}, while LHC Olympics jets have |p| of about 1 TeV. Pass units='GeV' "
             "(--units GeV on the command line) if the input is in GeV."
+        )
+
+    # Large-radius jets with |p| of a TeV have masses of tens to hundreds of GeV, about 1e-2 to
+    # 1e-1 of |p|. A ratio below 1e-3 means masses and momenta are in different units.
+    masses = np.concatenate([values[:, jet * _JET_WIDTH + 3] for jet in (0, 1)])
+    mass_ratio = float(np.median(masses)) / median if median > 0 else 1.0
+    if mass_ratio < _MIN_MASS_TO_MOMENTUM_RATIO:
+        raise InputDataError(
+            f"The jet masses of {source} look like TeV while the momenta look like {units}: the "
+            f"median jet mass is {mass_ratio:.2g} times the median |p|, where LHC Olympics jets "
+            "have 0.01 to 0.3. Store masses and momenta in the same units."
         )
 
 
