@@ -210,7 +210,11 @@ def run_demo(args):
     columns = ["mx_true", "my_true", "method", "noise_features", "mu", "sic_median"]
     columns += [name for name in ("mx_fit_median", "my_fit_median", "mu_fit_median", "alpha_fit_median")
                 if name in summary]
-    print(summary[columns].to_string(index=False, float_format=lambda value: f"{value:.4g}"))
+    print(summary[columns].to_string(index=False, float_format=lambda value: f"{value:.3g}"))
+    if len(results):
+        n_test = int(results["n_test_background"].min())
+        print(f"\nEach SIC rests on about {n_test * 1e-3:.0f} of at least {n_test:,} test background "
+              "events passing eps_B = 1e-3; below about 25 it is dominated by statistics.")
     print(f"\nTables: {', '.join(str(path) for path in table_paths)}")
     print(f"Figures: {', '.join(str(path) for path in figure_paths)}")
     print(f"Report: {report}")
