@@ -76,8 +76,14 @@ class PAWSClassifier(ClassifierMixin, BaseEstimator):
         Number of restarts, each from uniformly drawn masses, mu = exp(-4) and alpha = exp(-1).
         All restarts are trained together in one batched pass through the frozen networks.
     n_keep : int, default=5
-        Number of restarts with the lowest validation loss whose scores are averaged in
-        :meth:`predict_proba`.
+        Maximum number of restarts, those with the lowest validation loss, whose scores are
+        averaged in :meth:`predict_proba`.
+    keep_tolerance : float or None, default=4.0
+        A restart among the best ``n_keep`` is kept only if its validation loss exceeds the best
+        one by at most this much, in units of the test statistic (``test_statistic_``), so by
+        about 2 standard deviations at the default. Restarts stuck in another minimum then do not
+        dilute the scores of the best one. None keeps all ``n_keep`` restarts, as in the PAWS
+        paper.
     learning_rate : float, default=0.05
         Initial Adam step size, in units of 100 GeV for the masses, of log(mu) and of logit(alpha).
     batch_size : int, default=512
@@ -122,7 +128,8 @@ class PAWSClassifier(ClassifierMixin, BaseEstimator):
         Fitted three-prong branching fraction of that restart; NaN with a single decay mode.
     restarts_ : pandas.DataFrame
         One row per restart: start and end parameters (``mu`` as in ``mu_``, ``mu_bce`` as in
-        ``mu_bce_``), validation loss, epochs, whether the masses
+        ``mu_bce_``), validation loss, its gap to the best restart in units of the test statistic
+        (``statistic_gap``), epochs, whether the masses
         were swapped by the symmetry check, whether mu was set to its lower bound because the
         validation part fits no signal better (``signal_rejected``), rank and whether the restart
         is kept.
@@ -190,6 +197,7 @@ class PAWSClassifier(ClassifierMixin, BaseEstimator):
         mu_bounds=(1e-5, 1.0),
         n_init=10,
         n_keep=5,
+        keep_tolerance=4.0,
         learning_rate=0.05,
         batch_size=512,
         max_epochs=20,
@@ -207,6 +215,7 @@ class PAWSClassifier(ClassifierMixin, BaseEstimator):
         self.mu_bounds = mu_bounds
         self.n_init = n_init
         self.n_keep = n_keep
+        self.keep_tolerance = keep_tolerance
         self.learning_rate = learning_rate
         self.batch_size = batch_size
         self.max_epochs = max_epochs
@@ -335,6 +344,12 @@ class PAWSClassifier(ClassifierMixin, BaseEstimator):
             value = getattr(self, name)
             if not isinstance(value, numbers.Real) or not value > 0:
                 raise ValueError(f"{name} must be a positive number, got {value!r}.")
+        if self.keep_tolerance is not None and (
+            not isinstance(self.keep_tolerance, numbers.Real) or not self.keep_tolerance >= 0
+        ):
+            raise ValueError(
+                f"keep_tolerance must be a non-negative number or None, got {self.keep_tolerance!r}."
+            )
         if not isinstance(self.tol, numbers.Real) or not self.tol >= 0:
             raise ValueError(f"tol must be a non-negative number, got {self.tol!r}.")
         if not isinstance(self.validation_fraction, numbers.Real) or not (
@@ -571,7 +586,7 @@ class PAWSClassifier(ClassifierMixin, BaseEstimator):
         unfinished = [int(restart) for restart in ranking if active[restart]]
         if unfinished:
             warnings.warn(
-                f"PAWS restarts {unfinished}, among the {self.n_keep} kept, reached max_epochs="
+                f"PAWS restarts {unfinished}, among the {self.n_keep} best, reached max_epochs="
                 f"{self.max_epochs} while their validation loss was still falling; raise "
                 f"max_epochs or learning_rate.",
                 ConvergenceWarning,
@@ -640,10 +655,16 @@ class PAWSClassifier(ClassifierMixin, BaseEstimator):
 
         ends = _to_physical(params.cpu().numpy().astype(np.float64))
         ranking = np.argsort(val_loss, kind="stable")
-        kept = np.zeros(len(val_loss), dtype=bool)
-        kept[ranking[: self.n_keep]] = True
         rank = np.empty(len(val_loss), dtype=int)
         rank[ranking] = np.arange(len(val_loss))
+
+        # Gap to the best restart in units of the test statistic, 8 n_eff (loss - best loss).
+        n_data, n_reference = validation.counts()
+        n_effective = n_data * n_reference / (n_data + n_reference)
+        statistic_gap = 8.0 * n_effective * (val_loss - val_loss[ranking[0]])
+        kept = rank < self.n_keep
+        if self.keep_tolerance is not None:
+            kept &= statistic_gap <= self.keep_tolerance
 
         # The reported signal fraction is the maximum-likelihood mu of all data events (training
         # and validation part) at each restart's masses and alpha, with p_D = p_B (1 - mu + mu L).
@@ -662,6 +683,7 @@ class PAWSClassifier(ClassifierMixin, BaseEstimator):
             "mu_bce": ends[:, _LOG_MU],
             "alpha": ends[:, _ALPHA_LOGIT] if two_modes else np.nan,
             "validation_loss": val_loss,
+            "statistic_gap": statistic_gap,
             "swapped": use_swap,
             "signal_rejected": choice == 2,
             "n_epochs": result["epochs"],
@@ -685,8 +707,6 @@ class PAWSClassifier(ClassifierMixin, BaseEstimator):
         # NOTE: the validation part also ranks the restarts and picks among three candidates per
         # restart, so on background alone test_statistic_ runs somewhat above the asymptotic
         # chi-square of one fit; calibrate a threshold on background-only pseudo-data.
-        n_data, n_reference = validation.counts()
-        n_effective = n_data * n_reference / (n_data + n_reference)
         self.test_statistic_ = float(8.0 * n_effective * (math.log(2.0) - self.validation_loss_))
         self.significance_ = float(math.sqrt(max(self.test_statistic_, 0.0)))
         self.classes_ = np.array([0, 1])

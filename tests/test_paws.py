@@ -226,6 +226,14 @@ def _small_fit(prior, seed=0, **params):
     return _fast_paws(prior, **settings), data, reference
 
 
+def test_keep_tolerance_none_keeps_n_keep(exact_prior):
+    paws, data, reference = _small_fit(exact_prior, keep_tolerance=None)
+    paws.fit(data, reference)
+
+    assert paws.restarts_["kept"].sum() == 2
+    assert len(paws.kept_params_) == 2
+
+
 def test_fit_forms_agree(exact_prior):
     paws, data, reference = _small_fit(exact_prior)
     X = pd.concat([data, reference], ignore_index=True)
@@ -314,9 +322,13 @@ def test_restarts_table(exact_prior):
     table = paws.restarts_
 
     assert len(table) == 3
-    assert table["kept"].sum() == 2
+    expected_kept = (table["rank"] < 2) & (table["statistic_gap"] <= paws.keep_tolerance)
+    assert table["kept"].tolist() == expected_kept.tolist()
+    assert table.loc[table["rank"] == 0, "kept"].item()
+    assert table.loc[table["rank"] == 0, "statistic_gap"].item() == 0.0
+    assert len(paws.kept_params_) == table["kept"].sum()
     assert set(table.columns) >= {"mx_start", "my_start", "mx", "my", "mu", "validation_loss",
-                                  "kept", "swapped"}
+                                  "statistic_gap", "kept", "swapped"}
     assert table.loc[table["rank"] == 0, "validation_loss"].item() == paws.validation_loss_
     assert paws.loss_curve_.shape[1] == 3
 

@@ -26,6 +26,11 @@ logger = logging.getLogger(__name__)
 
 BACKGROUND_EFFICIENCY = 1e-3
 
+# Part of the results folder name. Raise it when a method's outcome changes for the same settings
+# and inputs, so that a rerun computes the cells again instead of reusing outdated ones. Version 2:
+# PAWS reports the maximum-likelihood mu and keeps restarts within keep_tolerance of the best.
+RESULTS_VERSION = 2
+
 
 def _seed(config, *parts):
     """Derive a reproducible seed from the study seed and the identity of a step."""
@@ -254,7 +259,8 @@ def run_study(data, config, output_dir, *, n_jobs=1):
     if not isinstance(config, StudyConfig):
         raise TypeError(f"config must be a StudyConfig, got {type(config).__name__}.")
     output_dir = Path(output_dir)
-    store = ResultsStore(output_dir / f"results-{config.fingerprint()}-{data.fingerprint()}")
+    store = ResultsStore(output_dir / f"results-{config.fingerprint()}-{data.fingerprint()}"
+                                      f"-v{RESULTS_VERSION}")
     priors = {}
     if "paws" in config.methods:
         priors = pretrain_priors(data, config, output_dir, n_jobs=n_jobs)
