@@ -563,9 +563,14 @@ class WeakSupervisionSplitter(BaseCrossValidator):
 
         for kind, (n_needed, n_available) in needed.items():
             if n_needed > n_available:
+                # A pool without three-prong signal usually means a two-prong sample and the
+                # default alpha, not missing events.
+                hint = (" With two-prong signal only, pass alpha=0 (or alpha=None)."
+                        if kind == "three-prong signal" and n_available == 0 else "")
                 raise InputDataError(
                     f"{request} injects up to {n_needed} {kind} events per fold, but the pool has "
-                    f"only {n_available}. Add {kind} events, lower mu, or use fewer background events."
+                    f"only {n_available}. Add {kind} events, lower mu, or use fewer background "
+                    f"events.{hint}"
                 )
         n_reserved = sum(n_needed for n_needed, _ in needed.values())
         if n_two_prong + n_three_prong - n_reserved < 1:

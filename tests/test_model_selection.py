@@ -262,6 +262,14 @@ def test_not_enough_three_prong_raises(pool):
         splitter.make_labels(pool)
 
 
+def test_two_prong_pool_suggests_alpha_zero(pool):
+    two_prong_pool = pool[pool["decay_mode"] != "qqq"]
+    splitter = WeakSupervisionSplitter(mu=0.01, alpha=0.5, n_splits=3)
+
+    with pytest.raises(InputDataError, match="pass alpha=0"):
+        splitter.make_labels(two_prong_pool)
+
+
 def test_no_held_out_signal_raises(pool):
     # mu = 0.4 in D of 3000 events injects 2000 signal events: the whole signal pool.
     splitter = WeakSupervisionSplitter(mu=0.4, alpha=0.5, n_splits=3)
