@@ -143,6 +143,7 @@ def run_demo(args):
     from ..study._landscape import compute_landscapes
     from ..study._real import REAL_MASS_POINT, study_data_from_lhco
     from ..study._report import write_figures, write_report, write_tables
+    from ..study._runner import BACKGROUND_EFFICIENCY
 
     if args.toy and args.data is not None:
         raise InputDataError(
@@ -213,8 +214,9 @@ def run_demo(args):
     print(summary[columns].to_string(index=False, float_format=lambda value: f"{value:.3g}"))
     if len(results):
         n_test = int(results["n_test_background"].min())
-        print(f"\nEach SIC rests on about {n_test * 1e-3:.0f} of at least {n_test:,} test background "
-              "events passing eps_B = 1e-3; below about 25 it is dominated by statistics.")
+        print(f"\nEach SIC rests on about {n_test * BACKGROUND_EFFICIENCY:.0f} of at least {n_test:,} "
+              f"test background events passing eps_B = {BACKGROUND_EFFICIENCY:g}; below about 25 it "
+              "is dominated by statistics.")
     print(f"\nTables: {', '.join(str(path) for path in table_paths)}")
     print(f"Figures: {', '.join(str(path) for path in figure_paths)}")
     print(f"Report: {report}")

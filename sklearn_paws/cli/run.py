@@ -14,8 +14,10 @@ logger = logging.getLogger(__name__)
 _DECAY_MODES = ("qq", "qqq")
 
 
-def add_file_options(parser):
-    """Add ``--key`` and ``--units``, the options that select and convert the input HDF5 tables."""
+def add_input_options(parser):
+    """Add ``--key``, ``--units`` and the signal-region bounds, which select the input events."""
+    parser.add_argument("--mjj-min", type=float, default=3.3, help="signal region lower edge in TeV (default: 3.3)")
+    parser.add_argument("--mjj-max", type=float, default=3.7, help="signal region upper edge in TeV (default: 3.7)")
     parser.add_argument("--key", default=None,
                         help="HDF5 key of the table in each input file (default: the only table)")
     parser.add_argument("--units", choices=("GeV", "TeV"), default="GeV",
@@ -40,10 +42,8 @@ def register(subparsers):
     pretrain.add_argument("--epochs", type=positive_int, default=100, help="maximum training epochs (default: 100)")
     pretrain.add_argument("--n-models", type=positive_int, default=1, help="ensemble members (default: 1)")
     pretrain.add_argument("--n-jobs", type=positive_int, default=1, help="members trained in parallel (default: 1)")
-    pretrain.add_argument("--mjj-min", type=float, default=3.3, help="signal region lower edge in TeV (default: 3.3)")
-    pretrain.add_argument("--mjj-max", type=float, default=3.7, help="signal region upper edge in TeV (default: 3.7)")
     pretrain.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
-    add_file_options(pretrain)
+    add_input_options(pretrain)
     pretrain.set_defaults(func=run_pretrain)
 
     run = subparsers.add_parser(
@@ -62,10 +62,8 @@ def register(subparsers):
     run.add_argument("--output", type=Path, default=Path("paws-run"), help="output folder (default: ./paws-run)")
     run.add_argument("--n-init", type=positive_int, default=10, help="restarts (default: 10)")
     run.add_argument("--n-keep", type=positive_int, default=5, help="restarts averaged in the scores, at most --n-init (default: 5)")
-    run.add_argument("--mjj-min", type=float, default=3.3, help="signal region lower edge in TeV (default: 3.3)")
-    run.add_argument("--mjj-max", type=float, default=3.7, help="signal region upper edge in TeV (default: 3.7)")
     run.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
-    add_file_options(run)
+    add_input_options(run)
     run.set_defaults(func=run_paws)
 
 
