@@ -35,7 +35,7 @@ def test_study_runs_every_cell(tiny_study, tmp_path):
     # The supervised cell is repeated on every mu, so every method has one row per mu.
     assert len(results) == len(config.methods) * len(config.mu_values)
     assert set(results["method"]) == set(config.methods)
-    assert results["sic"].notna().all()
+    assert results[["sic", "sic_loose"]].notna().all().all()
     paws = results[results["method"] == "paws"]
     assert paws[["mx_fit", "my_fit", "mu_fit", "alpha_fit"]].notna().all().all()
     assert (paws["n_signal_injected"] > 0).all()
@@ -87,7 +87,12 @@ def test_report_tables_and_markdown(tiny_study, tmp_path):
 
     assert all(path.exists() for path in paths)
     assert len(summary) == len(summarise(results))
-    assert "| paws |" in report.read_text()
+    text = report.read_text()
+    assert "| paws |" in text
+    assert "| SIC at 0.01 |" in text
+    # Every table row carries a value in the loose SIC column.
+    rows = [line for line in text.splitlines() if line.startswith("| paws |")]
+    assert all(line.split("|")[5].strip() for line in rows)
 
 
 def test_report_compares_simulation(tiny_study, tmp_path):

@@ -121,7 +121,7 @@ def _check_test_background(data, config, path):
     """
     from ..exceptions import InputDataError
     from ..study._real import SUPERVISED_BACKGROUND_FRACTION
-    from ..study._runner import BACKGROUND_EFFICIENCY
+    from ..study._methods import BACKGROUND_EFFICIENCY
 
     n_needed = int(round(1.0 / BACKGROUND_EFFICIENCY))
     n_test = len(data.study_background) // config.n_splits
@@ -143,7 +143,7 @@ def run_demo(args):
     from ..study._landscape import compute_landscapes
     from ..study._real import REAL_MASS_POINT, study_data_from_lhco
     from ..study._report import write_figures, write_report, write_tables
-    from ..study._runner import BACKGROUND_EFFICIENCY
+    from ..study._methods import BACKGROUND_EFFICIENCY, LOOSE_BACKGROUND_EFFICIENCY
 
     if args.toy and args.data is not None:
         raise InputDataError(
@@ -209,14 +209,15 @@ def run_demo(args):
                           comparison=data.comparison)
 
     columns = ["mx_true", "my_true", "method", "noise_features", "mu", "sic_median"]
-    columns += [name for name in ("mx_fit_median", "my_fit_median", "mu_fit_median", "alpha_fit_median")
+    columns += [name for name in ("sic_loose_median", "mx_fit_median", "my_fit_median", "mu_fit_median", "alpha_fit_median")
                 if name in summary]
     print(summary[columns].to_string(index=False, float_format=lambda value: f"{value:.3g}"))
     if len(results):
         n_test = int(results["n_test_background"].min())
         print(f"\nEach SIC rests on about {n_test * BACKGROUND_EFFICIENCY:.0f} of at least {n_test:,} "
               f"test background events passing eps_B = {BACKGROUND_EFFICIENCY:g}; below about 25 it "
-              "is dominated by statistics.")
+              f"is dominated by statistics. sic_loose, at eps_B = {LOOSE_BACKGROUND_EFFICIENCY:g}, rests "
+              "on ten times more.")
     print(f"\nTables: {', '.join(str(path) for path in table_paths)}")
     print(f"Figures: {', '.join(str(path) for path in figure_paths)}")
     print(f"Report: {report}")

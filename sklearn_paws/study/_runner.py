@@ -19,17 +19,22 @@ from tqdm.auto import tqdm
 from ..datasets._columns import DECAY_MODES, LABEL_COLUMN, THETA_COLUMNS
 from ._config import StudyConfig
 from ._data import add_noise_features, feature_columns
-from ._methods import fit_method, fit_supervised, inject_and_split
+from ._methods import (
+    BACKGROUND_EFFICIENCY,
+    LOOSE_BACKGROUND_EFFICIENCY,
+    fit_method,
+    fit_supervised,
+    inject_and_split,
+)
 from ._store import ResultsStore, write_atomic
 
 logger = logging.getLogger(__name__)
 
-BACKGROUND_EFFICIENCY = 1e-3
-
 # Part of the results folder name. Raise it when a method's outcome changes for the same settings
 # and inputs, so that a rerun computes the cells again instead of reusing outdated ones. Version 2:
 # PAWS reports the maximum-likelihood mu and keeps restarts within keep_tolerance of the best.
-RESULTS_VERSION = 2
+# Version 3: every cell also stores the SIC at the loose background efficiency.
+RESULTS_VERSION = 3
 
 
 def _seed(config, *parts):
@@ -150,6 +155,7 @@ def _base_row(config, mass_point, n_noise, realisation):
         "noise_features": n_noise,
         "realisation": realisation,
         "background_efficiency": BACKGROUND_EFFICIENCY,
+        "loose_background_efficiency": LOOSE_BACKGROUND_EFFICIENCY,
     }
 
 
