@@ -4,6 +4,7 @@ import copy
 import math
 import pickle
 import warnings
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -602,9 +603,11 @@ def test_calibrated_mean_six_features(mx, my, six_feature_background_means):
 
 @pytest.fixture(scope="module")
 def default_prior():
-    """Return a two-prong prior trained on the default dataset, its held-out background and test signal.
+    """Return a two-prong prior trained on the default dataset, with its events.
 
-    30 % of the default background is never trained or calibrated on.
+    The namespace has ``prior``, ``training_background`` (70 % of the default background, which
+    trained and calibrated the prior), ``background`` (the other 30 %, never seen) and
+    ``test_signal``.
     """
     from sklearn_paws.datasets._default import DATA_DIR, DATASET_FILENAME, load_default
     from sklearn_paws.study._runner import fit_prior
@@ -615,9 +618,11 @@ def default_prior():
     background = dataset.background.sample(frac=1.0, random_state=0).reset_index(drop=True)
     n_held_out = int(0.3 * len(background))
     signal = dataset.grid_signal[dataset.grid_signal["decay_mode"] == "qq"]
-    prior = fit_prior(signal, background.iloc[n_held_out:], list(FEATURE_COLUMNS),
+    training_background = background.iloc[n_held_out:]
+    prior = fit_prior(signal, training_background, list(FEATURE_COLUMNS),
                       dict(max_epochs=40, random_state=0), random_state=0)
-    return prior, background.iloc[:n_held_out], dataset.test_signal
+    return SimpleNamespace(prior=prior, training_background=training_background,
+                           background=background.iloc[:n_held_out], test_signal=dataset.test_signal)
 
 
 # The purpose of kappa: with the calibrated ratio at the true theta, the maximum-likelihood signal
@@ -630,7 +635,8 @@ def default_prior():
 def test_calibrated_ratio_recovers_mu_on_simulation(mx, my, mu, default_prior):
     from sklearn_paws._paws import _max_likelihood_mu
 
-    prior, background, test_signal = default_prior
+    prior, background = default_prior.prior, default_prior.background
+    test_signal = default_prior.test_signal
     theta = {"mx": mx, "my": my}
     log_ratio = prior.log_likelihood_ratio(background[list(FEATURE_COLUMNS)].assign(**theta))
     signal = test_signal[(test_signal["decay_mode"] == "qq") & (test_signal["mx"] == mx)
@@ -644,6 +650,28 @@ def test_calibrated_ratio_recovers_mu_on_simulation(mx, my, mu, default_prior):
             for _ in range(10)]
     assert _max_likelihood_mu(log_ratio[None])[0] < 0.1 * mu
     assert np.median(fits) == pytest.approx(mu, rel=0.15)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mx, my", POINTS)
+def test_sic_near_supervised_on_simulation(mx, my, default_prior):
+    prior, background = default_prior.prior, default_prior.background
+    test_signal = default_prior.test_signal
+    columns = list(FEATURE_COLUMNS)
+    point = test_signal[(test_signal["decay_mode"] == "qq") & (test_signal["mx"] == mx)
+                        & (test_signal["my"] == my)].sample(frac=1.0, random_state=4)
+    half = len(point) // 2
+    training_background = default_prior.training_background
+    train = pd.concat([point.iloc[:half][columns], training_background[columns]])
+    labels = np.r_[np.ones(half, dtype=int), np.zeros(len(training_background), dtype=int)]
+    supervised = SupervisedClassifier(max_epochs=40, random_state=0).fit(train, labels)
+
+    evaluation = pd.concat([point.iloc[half:], background], ignore_index=True)
+    truth = np.r_[np.ones(len(point) - half), np.zeros(len(background))]
+    sic_supervised = significance_improvement(supervised.decision_function(evaluation[columns]), truth)
+    sic_prior = significance_improvement(
+        prior.log_likelihood_ratio(evaluation[columns].assign(mx=mx, my=my)), truth)
+    assert sic_prior >= 0.9 * sic_supervised
 
 
 # Although the calibrated ratio misses a background mean of 1 here, the signal fraction fitted

@@ -86,7 +86,8 @@ def write_figures(results, config, output_dir, landscapes=None):
 def _markdown_table(summary, mass_point):
     rows = summary[(summary["mx_true"] == mass_point[0]) & (summary["my_true"] == mass_point[1])]
     lines = [f"| method | noise | mu | SIC at {BACKGROUND_EFFICIENCY:g} median [16 %, 84 %] "
-             f"| SIC at {LOOSE_BACKGROUND_EFFICIENCY:g} | fitted m_X | fitted m_Y | fitted mu | fitted alpha |",
+             f"| SIC at {LOOSE_BACKGROUND_EFFICIENCY:g} | fitted m_X | fitted m_Y | fitted mu "
+             "| fitted alpha |",
              "|---|---|---|---|---|---|---|---|---|"]
 
     def cell(row, name, fmt):
