@@ -19,6 +19,7 @@ import threading
 import warnings
 
 import numpy as np
+import pandas as pd
 import torch
 from joblib import Parallel, delayed
 from scipy.special import expit
@@ -488,6 +489,7 @@ class BaseMLPClassifier(ClassifierMixin, BaseEstimator):
         """
         self._check_parameters()
         check_feature_frame(X, type(self).__name__)
+        check_finite(X, type(self).__name__)
         X, y = validate_data(self, X, y, dtype=np.float32, force_writeable=True)
         y_encoded = self._encode_target(y)
         rng = check_random_state(self.random_state)
@@ -602,6 +604,7 @@ class BaseMLPClassifier(ClassifierMixin, BaseEstimator):
         """
         check_is_fitted(self)
         check_feature_frame(X, type(self).__name__)
+        check_finite(X, type(self).__name__)
         X = validate_data(self, X, dtype=np.float32, reset=False, force_writeable=True)
         inputs = self._standardise(self._prepare_predict(X))
         logits = torch.from_numpy(self._member_logits(inputs))
@@ -672,6 +675,43 @@ _FORBIDDEN_FEATURE_COLUMNS = ("label", "decay_mode")
 
 # A median jet mass above this (in the TeV feature columns) means the masses are in GeV.
 _MAX_MEDIAN_JET_MASS_TEV = 20.0
+
+
+def check_finite(X, estimator_name):
+    """Raise when a numeric X has NaN or infinite values, naming the columns that have them.
+
+    Non-numeric input is left to scikit-learn's validation, which rejects it with its own message.
+
+    Raises
+    ------
+    InputDataError
+        If a numeric column of a DataFrame, or a numeric array, contains NaN or infinity.
+    """
+    if isinstance(X, pd.DataFrame):
+        # Column by column, so that no full copy of X is made.
+        bad_rows = np.zeros(len(X), dtype=bool)
+        bad_columns = []
+        for position, name in enumerate(X.columns):
+            values = X.iloc[:, position].to_numpy()
+            if not np.issubdtype(values.dtype, np.number):
+                continue
+            bad = ~np.isfinite(values)
+            if bad.any():
+                bad_rows |= bad
+                bad_columns.append(name)
+    else:
+        values = np.asarray(X) if isinstance(X, np.ndarray) else None
+        if values is None or values.ndim != 2 or not np.issubdtype(values.dtype, np.number):
+            return
+        bad = ~np.isfinite(values)
+        bad_rows = bad.any(axis=1)
+        bad_columns = np.flatnonzero(bad.any(axis=0)).tolist()
+    if bad_columns:
+        raise InputDataError(
+            f"{estimator_name}: X has {int(bad_rows.sum())} events with NaN or infinite values, in "
+            f"the columns {bad_columns}. Drop or repair those events first, e.g. with "
+            "X[np.isfinite(X).all(axis=1)]."
+        )
 
 
 def check_feature_frame(X, estimator_name):

@@ -24,7 +24,7 @@ from sklearn.utils.validation import check_is_fitted
 from tqdm.auto import tqdm
 
 from .datasets._columns import THREE_PRONG
-from .exceptions import ConvergenceWarning, InputDataError
+from .exceptions import ConvergenceWarning, DataQualityWarning, InputDataError
 from ._network import check_feature_frame
 
 logger = logging.getLogger(__name__)
@@ -423,6 +423,13 @@ class PAWSClassifier(ClassifierMixin, BaseEstimator):
                 "fit(data, reference) with two event tables."
             )
         if _is_two_dimensional(y):
+            _, expected_count = self._expected_features
+            if np.shape(y)[1] == 1 and expected_count != 1 and len(y) == len(X):
+                raise InputDataError(
+                    f"y has shape {np.shape(y)}: a 2-D y is read as the reference events, but it "
+                    f"has one column and the pre-trained classifier uses {expected_count} features. "
+                    "Pass labels as a 1-D array or Series, e.g. df['label'] or y.ravel()."
+                )
             data = self._validate_features(X, "data", reset=reset)
             reference = self._validate_features(y, "reference", reset=False)
         else:
@@ -441,6 +448,7 @@ class PAWSClassifier(ClassifierMixin, BaseEstimator):
                     f"The {name} is empty: PAWS needs events of both data (label 1) and reference "
                     f"(label 0)."
                 )
+        _warn_shared_events(data, reference)
         return data, reference
 
     def _validate_features(self, X, name, *, reset):
@@ -916,6 +924,8 @@ class PAWSClassifier(ClassifierMixin, BaseEstimator):
 
 # Minimum number of events in each of data and reference that a fit accepts.
 _MIN_EVENTS = 20
+# Shared data and reference events below this count, and below 1 % of the data, are not reported.
+_MIN_SHARED_EVENTS = 10
 
 
 def _unwrap_frozen(estimator):
@@ -936,6 +946,22 @@ def _pretrained_features(clf):
         features = [str(name) for name in names if name not in theta_columns]
         return tuple(features), len(features)
     return None, int(clf.n_features_in_) - len(theta_columns)
+
+
+def _warn_shared_events(data, reference):
+    """Warn when many data events also occur, identical in every feature, in the reference."""
+    data_hashes = pd.util.hash_pandas_object(pd.DataFrame(data), index=False).to_numpy()
+    reference_hashes = pd.util.hash_pandas_object(pd.DataFrame(reference), index=False).to_numpy()
+    n_shared = int(np.isin(data_hashes, reference_hashes).sum())
+    # Independent events never agree in all features, so even 1 % of shared events means that
+    # data and reference were taken from the same table.
+    if n_shared >= max(_MIN_SHARED_EVENTS, 0.01 * len(data)):
+        warnings.warn(
+            f"{n_shared} of the {len(data)} data events also occur in the reference, identical in "
+            "every feature. D and R must hold different events, R background only; otherwise the "
+            "fitted signal is noise. Check that the reference is not a copy of the data.",
+            DataQualityWarning, stacklevel=4,
+        )
 
 
 def _is_two_dimensional(y):

@@ -47,6 +47,7 @@ from ._network import (
     BaseMLPClassifier,
     _ensemble_log_odds,
     check_feature_frame,
+    check_finite,
 )
 from .exceptions import ConvergenceWarning, InputDataError, LowStatisticsWarning
 from .datasets._columns import THETA_COLUMNS
@@ -817,7 +818,13 @@ class ParameterizedClassifier(BaseMLPClassifier):
 
         n_theta = len(self.theta_columns)
         if isinstance(X, pd.DataFrame):
-            if not set(self.theta_columns) <= set(X.columns):
+            missing_columns = [name for name in self.theta_columns if name not in X.columns]
+            if missing_columns and all(isinstance(name, str) for name in X.columns):
+                raise InputDataError(
+                    f"ParameterizedClassifier: theta column(s) {missing_columns} are missing from X, "
+                    f"whose columns are {list(X.columns)}. Add them or set theta_columns."
+                )
+            if missing_columns:
                 return X
             theta = X[list(self.theta_columns)].to_numpy(dtype=np.float64, na_value=np.nan)
         else:
@@ -1056,6 +1063,7 @@ class ParameterizedClassifier(BaseMLPClassifier):
         """
         check_is_fitted(self, "networks_")
         X = self._fill_background_theta(X, y)
+        check_finite(X, type(self).__name__)
         if y is None:
             X = validate_data(self, X, dtype=np.float32, reset=False, force_writeable=True)
             self._calibrate_background_mean(np.ascontiguousarray(X[:, self.feature_indices_]),
@@ -1123,6 +1131,7 @@ class ParameterizedClassifier(BaseMLPClassifier):
         """
         check_is_fitted(self, "networks_")
         check_feature_frame(X, type(self).__name__)
+        check_finite(X, type(self).__name__)
         X = validate_data(self, X, dtype=np.float32, reset=False, force_writeable=True)
         module = self.frozen_log_likelihood_ratio()
         features = torch.from_numpy(np.ascontiguousarray(X[:, self.feature_indices_]))

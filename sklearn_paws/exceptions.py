@@ -10,7 +10,10 @@ class PAWSWarning(UserWarning):
 
 
 class DataQualityWarning(PAWSWarning):
-    """Input events were repaired or dropped (zero N-subjettiness, negative masses, non-finite rows)."""
+    """Input events were repaired or dropped, or data and reference share events.
+
+    Repairs cover zero N-subjettiness, negative jet masses and non-finite rows.
+    """
 
 
 class LowStatisticsWarning(PAWSWarning):

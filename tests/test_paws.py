@@ -6,6 +6,7 @@ the injected masses and mu, and any failure is PAWS's own.
 """
 
 import math
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -18,7 +19,7 @@ from sklearn_paws._paws import PAWSClassifier, _max_likelihood_mu
 from sklearn_paws.datasets._columns import FEATURE_COLUMNS, THETA_COLUMNS
 from sklearn_paws.datasets._toy import make_toy_background, make_toy_signal
 from sklearn_paws.datasets._toy_prior import ExactToyPrior
-from sklearn_paws.exceptions import InputDataError
+from sklearn_paws.exceptions import DataQualityWarning, InputDataError
 
 # Short test fits stop at max_epochs on purpose.
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn_paws.exceptions.ConvergenceWarning")
@@ -271,6 +272,30 @@ def test_fit_rejects_truth_labels(exact_prior):
     y[:10] = 2
 
     with pytest.raises(ValueError, match="Only binary classification is supported"):
+        paws.fit(X, y)
+
+
+def test_fit_warns_reference_copy_of_data(exact_prior):
+    paws, data, _ = _small_fit(exact_prior)
+
+    with pytest.warns(DataQualityWarning, match=f"{len(data)} of the {len(data)} data events also occur"):
+        paws.fit(data, data.copy())
+
+
+def test_fit_disjoint_reference_no_warning(exact_prior):
+    paws, data, reference = _small_fit(exact_prior)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataQualityWarning)
+        paws.fit(data, reference)
+
+
+def test_fit_rejects_two_dimensional_labels(exact_prior):
+    paws, data, reference = _small_fit(exact_prior)
+    X = pd.concat([data, reference], ignore_index=True)
+    y = pd.DataFrame({"label": np.r_[np.ones(len(data)), np.zeros(len(reference))]})
+
+    with pytest.raises(InputDataError, match=r"Pass labels as a 1-D array"):
         paws.fit(X, y)
 
 

@@ -725,6 +725,33 @@ def test_fit_nan_signal_theta_rejected(events):
 
 
 @pytest.mark.filterwarnings("ignore::sklearn_paws.exceptions.LowStatisticsWarning")
+def test_fit_misnamed_theta_with_nan(events):
+    # Background rows with NaN theta under other column names: the names are the error.
+    renamed = events.rename(columns={"mx": "mX", "my": "mY"})
+    renamed.loc[renamed["label"] == 0, ["mX", "mY"]] = np.nan
+    columns = [*FEATURE_COLUMNS, "mX", "mY"]
+
+    with pytest.raises(InputDataError, match=r"theta column\(s\) \['mx', 'my'\] are missing"):
+        ParameterizedClassifier(**SMALL).fit(renamed[columns], renamed["label"])
+
+
+def test_fit_nan_feature_named(events):
+    broken = events.copy()
+    broken.loc[[3, 5], "tau21j1"] = np.nan
+
+    with pytest.raises(InputDataError,
+                       match=r"2 events with NaN or infinite values, in the columns \['tau21j1'\]"):
+        ParameterizedClassifier(**SMALL).fit(broken[COLUMNS], broken["label"])
+
+
+def test_likelihood_ratio_nan_theta(events, fitted):
+    broken = events[COLUMNS].copy()
+    broken.loc[0, "mx"] = np.nan
+
+    with pytest.raises(InputDataError, match=r"in the columns \['mx'\]"):
+        fitted.likelihood_ratio(broken)
+
+
 def test_calibrate_nan_background_theta(events, fitted):
     with_nan = events.copy()
     with_nan.loc[with_nan["label"] == 0, list(THETA_COLUMNS)] = np.nan

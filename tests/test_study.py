@@ -2,6 +2,9 @@
 
 import dataclasses
 import json
+import os
+import stat
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -141,19 +144,52 @@ def test_cli_pretrain_then_run(tmp_path, capsys):
     assert status == 0
     assert model_path.exists()
 
-    with pytest.warns(DataQualityWarning, match="are the same file"):
-        status = main(["run", "--data", str(background_path), "--reference", str(background_path),
-                       "--prior", f"qq={model_path}", "--n-init", "2", "--n-keep", "1",
-                       "--mjj-min", "0.1", "--mjj-max", "100", "--output", str(tmp_path / "out")])
+    data_path = tmp_path / "data.h5"
+    make_lhco_events(1500, random_state=7).to_hdf(data_path, key="df")
+    status = main(["run", "--data", str(data_path), "--reference", str(background_path),
+                   "--prior", f"qq={model_path}", "--n-init", "2", "--n-keep", "1",
+                   "--mjj-min", "0.1", "--mjj-max", "100", "--output", str(tmp_path / "out")])
     assert status == 0
     fit = json.loads((tmp_path / "out" / "fit.json").read_text())
     assert 50.0 <= fit["mx_GeV"] <= 600.0
-    assert (tmp_path / "out" / "scores.csv").exists()
+
+    # Every score row names its event: the row index of the data file's table.
+    scores = pd.read_csv(tmp_path / "out" / "scores.csv")
+    events = pd.read_hdf(data_path)
+    assert scores["event"].is_unique
+    assert set(scores["event"]) <= set(events.index)
+    assert len(scores) == fit["n_data"]
+
+
+def test_cli_run_warns_reference_copy(tmp_path):
+    status, _, background_path, model_path = _pretrain_from_files(tmp_path)
+    assert status == 0
+    copy_path = tmp_path / "copy.h5"
+    copy_path.write_bytes(background_path.read_bytes())
+
+    with pytest.warns(DataQualityWarning, match="also occur in the reference"):
+        status = main(["run", "--data", str(background_path), "--reference", str(copy_path),
+                       "--prior", f"qq={model_path}", "--n-init", "2", "--n-keep", "1",
+                       "--mjj-min", "0.1", "--mjj-max", "100", "--output", str(tmp_path / "out")])
+    assert status == 0
+
+
+def test_written_files_follow_umask(tmp_path):
+    from sklearn_paws.study._store import write_atomic
+
+    previous = os.umask(0o027)
+    try:
+        write_atomic(tmp_path / "result.txt", lambda temporary: Path(temporary).write_text("1"))
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE((tmp_path / "result.txt").stat().st_mode) == 0o640
 
 
 @pytest.mark.parametrize("arguments, expected", [
     (["--n-init", "2", "--n-keep", "5"], "--n-keep 5 exceeds --n-init 2"),
     (["--mjj-min", "10", "--mjj-max", "11"], "{data}: No event in the signal region 10 < mjj < 11 TeV"),
+    (["--mjj-min", "3300", "--mjj-max", "3700"], "look like GeV; the bounds are in TeV, e.g. --mjj-min 3.3"),
+    (["--mjj-min", "3.7", "--mjj-max", "3.3"], "--mjj-min 3.7 must be below --mjj-max 3.3"),
 ])
 def test_cli_run_rejects_bad_input(tmp_path, capsys, arguments, expected):
     data_path = tmp_path / "data.h5"
@@ -255,6 +291,28 @@ def test_ranking_score_breaks_probability_ties():
     assert len(np.unique(score)) == 50
 
 
+def test_cli_pretrain_default_dataset(tmp_path, capsys):
+    from sklearn_paws.datasets._default import DATA_DIR, DATASET_FILENAME
+
+    if not (DATA_DIR / DATASET_FILENAME).exists():
+        pytest.skip("the default dataset has not been assembled into the package yet")
+    model_path = tmp_path / "prior_qqq.joblib"
+
+    status = main(["pretrain", "--default-dataset", "qqq", "--mjj-min", "3.45", "--mjj-max", "3.55",
+                   "--epochs", "1", "--output", str(model_path)])
+
+    assert status == 0
+    assert model_path.exists()
+    assert "Pre-training on" in capsys.readouterr().out
+
+
+def test_cli_pretrain_needs_inputs(tmp_path, capsys):
+    status = main(["pretrain", "--output", str(tmp_path / "prior.joblib")])
+
+    assert status == 2
+    assert "Give both --signal and --background, or --default-dataset" in capsys.readouterr().err
+
+
 def test_cli_run_reads_key_and_units(tmp_path, capsys):
     status, _, background_path, model_path = _pretrain_from_files(tmp_path)
     assert status == 0
@@ -273,5 +331,7 @@ def test_cli_run_reads_key_and_units(tmp_path, capsys):
     assert "--key on the command line" in capsys.readouterr().err
     assert main(arguments + ["--key", "data"]) == 2
     assert "--units TeV on the command line" in capsys.readouterr().err
-    assert main(arguments + ["--key", "data", "--units", "TeV"]) == 0
+    # The same table as data and reference is only a test of the options here.
+    with pytest.warns(DataQualityWarning, match="also occur in the reference"):
+        assert main(arguments + ["--key", "data", "--units", "TeV"]) == 0
 

@@ -8,6 +8,7 @@ import argparse
 import importlib
 import logging
 import sys
+import warnings
 
 from .._version import __version__
 
@@ -77,6 +78,11 @@ def main(argv=None):
 
     from ..exceptions import InputDataError
 
+    # Warnings print as "Category: message", without the line of package source that Python
+    # shows by default; -vv keeps the default.
+    original_format = warnings.formatwarning
+    if args.verbose < 2:
+        warnings.formatwarning = _format_warning
     try:
         return int(args.func(args) or 0)
     except (InputDataError, FileNotFoundError, FileExistsError, NotADirectoryError, ValueError) as error:
@@ -84,6 +90,12 @@ def main(argv=None):
         logging.getLogger(__name__).debug("Traceback of the error:", exc_info=True)
         print(f"sklearn-paws {args.command}: error: {error}", file=sys.stderr)
         return 2
+    finally:
+        warnings.formatwarning = original_format
+
+
+def _format_warning(message, category, filename, lineno, line=None):
+    return f"{category.__name__}: {message}\n"
 
 
 if __name__ == "__main__":

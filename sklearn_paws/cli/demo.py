@@ -23,7 +23,8 @@ def register(subparsers):
         ),
     )
     parser.add_argument("--profile", choices=("quick", "full"), default="quick",
-                        help="quick: minutes, one mass point, small networks; full: the paper's scan (hours)")
+                        help="quick: about 15 min on 2 cores, small networks; full: the paper's scan, "
+                             "whose runtime grows with the background events (37 min on 2 cores for 25,312)")
     parser.add_argument("--output", type=Path, default=Path("paws-output"),
                         help="output folder (default: ./paws-output)")
     parser.add_argument("--data", type=Path, default=None,
@@ -34,7 +35,8 @@ def register(subparsers):
     parser.add_argument("--units", choices=("GeV", "TeV"), default="GeV",
                         help="with --data: units of the momenta and masses in the file (default: GeV)")
     parser.add_argument("--toy", action="store_true",
-                        help="use the toy model instead of the default dataset (seconds; for checks only)")
+                        help="use the toy model instead of the default dataset (a few minutes; checks "
+                             "the machinery, not physics)")
     parser.add_argument("--n-jobs", type=positive_int, default=1, help="cells run in parallel (default: 1)")
     parser.add_argument("--mu", type=float, nargs="+", default=None, metavar="MU",
                         help="injected signal fractions S/(S+B) in [0, 1) (default: the profile's scan)")

@@ -2,10 +2,9 @@
 
 import json
 import logging
-import warnings
 from pathlib import Path
 
-from ..exceptions import DataQualityWarning, InputDataError
+from ..exceptions import InputDataError
 from . import positive_int
 
 logger = logging.getLogger(__name__)
@@ -33,11 +32,15 @@ def register(subparsers):
         description=(
             "Train the prior of one decay mode: signal in the PAWS parametric layout (LHCO columns plus mx, my "
             "in GeV) against background in the LHCO features layout, both restricted to the signal region. "
-            "The model is saved with joblib."
+            "With --default-dataset MODE, train on the grid signal of that decay mode and the background of "
+            "the embedded default dataset instead. The model is saved with joblib."
         ),
     )
-    pretrain.add_argument("--signal", type=Path, required=True, help="PAWS parametric signal file (HDF5)")
-    pretrain.add_argument("--background", type=Path, required=True, help="LHCO features file of background")
+    pretrain.add_argument("--signal", type=Path, help="PAWS parametric signal file (HDF5)")
+    pretrain.add_argument("--background", type=Path, help="LHCO features file of background")
+    pretrain.add_argument("--default-dataset", choices=_DECAY_MODES, metavar="MODE", default=None,
+                          help="train on the embedded default dataset's grid signal of this decay mode "
+                               "(qq or qqq) and its background, in place of --signal and --background")
     pretrain.add_argument("--output", type=Path, required=True, help="where to save the model (.joblib)")
     pretrain.add_argument("--epochs", type=positive_int, default=100, help="maximum training epochs (default: 100)")
     pretrain.add_argument("--n-models", type=positive_int, default=1, help="ensemble members (default: 1)")
@@ -62,14 +65,30 @@ def register(subparsers):
     run.add_argument("--output", type=Path, default=Path("paws-run"), help="output folder (default: ./paws-run)")
     run.add_argument("--n-init", type=positive_int, default=10, help="restarts (default: 10)")
     run.add_argument("--n-keep", type=positive_int, default=5, help="restarts averaged in the scores, at most --n-init (default: 5)")
+    run.add_argument("--max-epochs", type=positive_int, default=20,
+                     help="maximum epochs of every restart (default: 20)")
+    run.add_argument("--learning-rate", type=float, default=0.05,
+                     help="Adam step size; masses move by about 100 GeV times it per step (default: 0.05)")
     run.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     add_input_options(run)
     run.set_defaults(func=run_paws)
 
 
+def _check_region_options(args):
+    """Raise InputDataError for signal-region bounds given in GeV or in the wrong order."""
+    if args.mjj_max > 100.0:
+        raise InputDataError(
+            f"--mjj-min {args.mjj_min:g} --mjj-max {args.mjj_max:g} look like GeV; the bounds are "
+            f"in TeV, e.g. --mjj-min {args.mjj_min / 1000:g} --mjj-max {args.mjj_max / 1000:g}."
+        )
+    if not args.mjj_min < args.mjj_max:
+        raise InputDataError(f"--mjj-min {args.mjj_min:g} must be below --mjj-max {args.mjj_max:g}.")
+
+
 def _read_region(path, args, reader):
     from ..datasets._lhco import select_signal_region
 
+    _check_region_options(args)
     events = reader(path, key=args.key, units=args.units)
     try:
         return select_signal_region(events, mjj_min=args.mjj_min, mjj_max=args.mjj_max)
@@ -86,8 +105,7 @@ def run_pretrain(args):
     from ..study._runner import CALIBRATION_FRACTION, fit_prior
     from ..study._store import write_atomic
 
-    signal = _read_region(args.signal, args, read_paws_signal)
-    background = _read_region(args.background, args, read_lhco_features)
+    signal, background = _pretraining_events(args, read_paws_signal, read_lhco_features)
     if LABEL_COLUMN in background:
         background = background[background[LABEL_COLUMN] == 0]
     print(f"Pre-training on {len(signal)} signal and {len(background)} background events, "
@@ -98,6 +116,33 @@ def run_pretrain(args):
     write_atomic(args.output, lambda temporary: joblib.dump(model, temporary))
     print(f"Saved the model to {args.output}")
     return 0
+
+
+def _pretraining_events(args, read_signal, read_background):
+    """Return the signal and background of ``pretrain``, from the files or the default dataset."""
+    from ..datasets._columns import DECAY_MODE_COLUMN
+    from ..datasets._default import load_default
+    from ..datasets._lhco import select_signal_region
+
+    if args.default_dataset is None:
+        if args.signal is None or args.background is None:
+            raise InputDataError("Give both --signal and --background, or --default-dataset qq (or qqq) "
+                                 "to train on the embedded default dataset.")
+        return _read_region(args.signal, args, read_signal), _read_region(args.background, args, read_background)
+
+    if args.signal is not None or args.background is not None:
+        raise InputDataError("--default-dataset replaces --signal and --background; give either the files "
+                             "or --default-dataset.")
+    _check_region_options(args)
+    dataset = load_default()
+    signal = dataset.grid_signal[dataset.grid_signal[DECAY_MODE_COLUMN] == args.default_dataset]
+    regions = []
+    for name, events in (("grid signal", signal), ("background", dataset.background)):
+        try:
+            regions.append(select_signal_region(events, mjj_min=args.mjj_min, mjj_max=args.mjj_max))
+        except InputDataError as error:
+            raise InputDataError(f"default dataset, {name}: {error}") from error
+    return tuple(regions)
 
 
 def _load_priors(specifications):
@@ -149,18 +194,13 @@ def run_paws(args):
                              "restarts as are run.")
     if args.output.exists() and not args.output.is_dir():
         raise NotADirectoryError(f"--output {args.output} exists and is not a folder; choose a folder.")
-    if args.data.resolve() == args.reference.resolve():
-        warnings.warn(
-            f"--data and --reference are the same file {args.data}: D and R then hold the same "
-            "events, so any fitted signal is noise. Give a background-only reference file.",
-            DataQualityWarning, stacklevel=2,
-        )
     data = _read_region(args.data, args, read_lhco_features)
     reference = _read_region(args.reference, args, read_lhco_features)
     pretrained = _load_priors(args.prior)
     columns = list(FEATURE_COLUMNS)
     print(f"Fitting PAWS on {len(data)} data and {len(reference)} reference events")
     model = PAWSClassifier(pretrained=pretrained, n_init=args.n_init, n_keep=args.n_keep,
+                           max_epochs=args.max_epochs, learning_rate=args.learning_rate,
                            random_state=args.seed).fit(data[columns], reference[columns])
 
     results = {
@@ -175,8 +215,11 @@ def run_paws(args):
         "n_data": len(data),
         "n_reference": len(reference),
     }
-    scores = pd.DataFrame({"score": model.predict_proba(data[columns])[:, 1],
-                           "log_likelihood_ratio": model.decision_function(data[columns])})
+    # "event" is the row index of the event in the data file's table, so scores can be joined
+    # back to the input after the signal-region selection dropped rows.
+    scores = pd.DataFrame({"event": data.index.to_numpy(), "mjj": data["mjj"].to_numpy(),
+                           "score": model.predict_proba(data[columns])[:, 1],
+                           "log_data_to_reference_ratio": model.decision_function(data[columns])})
     if LABEL_COLUMN in data:
         truth = data[LABEL_COLUMN].to_numpy()
         scores[LABEL_COLUMN] = truth
@@ -188,7 +231,6 @@ def run_paws(args):
                 results["sic_at_1e-3"] = float(sic_at_background_efficiency(truth, scores["score"].to_numpy()))
             except InputDataError as error:
                 # The fit is still worth saving: only the optional figure of merit is missing.
-                logger.warning("SIC not computed: %s", error)
                 print(f"SIC not computed: {error}")
 
     args.output.mkdir(parents=True, exist_ok=True)

@@ -8,6 +8,7 @@ them and an interrupted run resumes.
 import logging
 import os
 import time
+import warnings
 from pathlib import Path
 
 import joblib
@@ -17,6 +18,7 @@ from sklearn.utils import check_random_state
 from tqdm.auto import tqdm
 
 from ..datasets._columns import DECAY_MODES, LABEL_COLUMN, THETA_COLUMNS
+from ..exceptions import LowStatisticsWarning
 from ._config import StudyConfig
 from ._data import add_noise_features, feature_columns
 from ._methods import (
@@ -91,7 +93,11 @@ def fit_prior(signal, background, columns, params, *, random_state):
     columns = list(columns) + list(THETA_COLUMNS)
     logger.info("Training a prior on %d signal and %d background events, calibrating on %d and "
                 "%d more", len(training[0]), len(training[1]), len(held_out[0]), len(held_out[1]))
-    prior = ParameterizedClassifier(**params).fit(events[columns], events[LABEL_COLUMN].to_numpy())
+    with warnings.catch_warnings():
+        # fit calibrates kappa on its small validation split and may warn about it, but the
+        # calibration below replaces that kappa and warns for itself.
+        warnings.simplefilter("ignore", LowStatisticsWarning)
+        prior = ParameterizedClassifier(**params).fit(events[columns], events[LABEL_COLUMN].to_numpy())
     prior.calibrate(calibration[columns], calibration[LABEL_COLUMN].to_numpy())
     return prior
 

@@ -11,6 +11,14 @@ import pandas as pd
 logger = logging.getLogger(__name__)
 
 
+def _new_file_mode():
+    """Return the permission bits of a file newly created by open() under the current umask."""
+    # os.umask can only be read by setting it, so it is set and restored at once.
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 def write_atomic(path, write):
     """Write a file so that readers see either the old file or the complete new one.
 
@@ -27,6 +35,9 @@ def write_atomic(path, write):
     os.close(handle)
     try:
         write(temporary)
+        # mkstemp creates the file readable by its owner only. Colleagues should be able to read
+        # shared results, so the file gets the permissions that open() gives under the umask.
+        os.chmod(temporary, _new_file_mode())
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
