@@ -99,6 +99,11 @@ def plot_sic_vs_mu(results, mass_point, *, ax=None):
             return ratio / (1.0 + ratio)
 
         top = ax.secondary_xaxis("top", functions=(to_significance, to_mu))
+        # The scanned mu often spans less than a decade of S/sqrt(B), so ticks at 1, 2 and 5
+        # times each power of ten are labelled, not the powers alone.
+        ticker = import_optional("matplotlib.ticker")
+        top.xaxis.set_major_locator(ticker.LogLocator(base=10.0, subs=(1.0, 2.0, 5.0)))
+        top.xaxis.set_major_formatter(ticker.FormatStrFormatter("%g"))
         top.xaxis.set_minor_formatter(plt.NullFormatter())
         top.set_xlabel("S/√B in the training data", fontsize="small")
     figure.tight_layout()
@@ -122,7 +127,7 @@ def plot_parameters_vs_mu(results, mass_point, *, method="paws"):
     figure : matplotlib Figure
     """
     plt = _pyplot()
-    figure, axes = plt.subplots(1, 3, figsize=(16, 5.5))
+    figure, axes = plt.subplots(1, 3, figsize=(16, 7))
     cell = _rows_at(results, mass_point)
     cell = cell[cell["method"] == method]
     panels = (
@@ -153,7 +158,9 @@ def plot_parameters_vs_mu(results, mass_point, *, method="paws"):
         axes[2].axhline(cell["alpha_true"].iloc[0], color="grey", linestyle=":", linewidth=1)
     axes[2].set_ylim(-0.05, 1.05)
     for ax in axes:
-        ax.legend(fontsize="x-small")
+        # Below the panels, because the curves can cross any corner inside them.
+        ax.legend(fontsize="x-small", loc="upper center", bbox_to_anchor=(0.5, -0.3), ncol=2,
+                  frameon=False)
     figure.suptitle(f"{method.upper()} fitted parameters, {_mass_label(mass_point)}", fontsize="medium")
     figure.tight_layout()
     return figure
