@@ -977,8 +977,10 @@ def _check_labels(y):
     if labels.ndim != 1:
         raise ValueError(f"y must be 1-D labels, got shape {labels.shape}.")
     if labels.dtype.kind not in "biuf":
+        examples = np.unique(labels.astype(str))[:3].tolist()
         raise ValueError(
-            f"y must hold the numbers 0 (reference) and 1 (data), got dtype {labels.dtype}."
+            f"y must hold the numbers 0 (reference) and 1 (data), got dtype {labels.dtype} with "
+            f"values such as {examples}. Map them to numbers first, e.g. y = (y == 'data').astype(int)."
         )
     values = np.unique(labels)
     if not np.all(np.isin(values, (0, 1))):

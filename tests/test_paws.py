@@ -299,6 +299,15 @@ def test_fit_rejects_two_dimensional_labels(exact_prior):
         paws.fit(X, y)
 
 
+def test_fit_rejects_string_labels(exact_prior):
+    paws, data, reference = _small_fit(exact_prior)
+    X = pd.concat([data, reference], ignore_index=True)
+    y = np.r_[np.full(len(data), "data"), np.full(len(reference), "reference")]
+
+    with pytest.raises(ValueError, match=r"values such as \['data', 'reference'\]. Map them"):
+        paws.fit(X, y)
+
+
 def test_fit_rejects_missing_column(exact_prior):
     paws, data, reference = _small_fit(exact_prior)
     with pytest.raises(InputDataError, match="tau32j2"):

@@ -93,6 +93,7 @@ def test_report_tables_and_markdown(tiny_study, tmp_path):
     text = report.read_text()
     assert "| paws |" in text
     assert "| SIC at 0.01 |" in text
+    assert f"The fits of the {len(results)} cells took" in text
     # Every table row carries a value in the loose SIC column.
     rows = [line for line in text.splitlines() if line.startswith("| paws |")]
     assert all(line.split("|")[5].strip() for line in rows)

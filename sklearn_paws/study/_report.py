@@ -114,6 +114,19 @@ def _comparison_table(comparison):
     return "\n".join(lines)
 
 
+def _fit_time_note(results):
+    """Return a sentence with the summed fit time of all cells, which a resumed run reuses."""
+    if "fit_seconds" not in results or not len(results):
+        return ""
+    # The supervised cell is fitted once and repeated on every mu, so it counts once.
+    is_supervised = results["method"] == "supervised"
+    supervised = results[is_supervised].groupby(
+        ["mx_true", "my_true", "noise_features", "realisation"])["fit_seconds"].max()
+    total = results.loc[~is_supervised, "fit_seconds"].sum() + supervised.sum()
+    return (f" The fits of the {len(results)} cells took {total / 60:.1f} min summed over cells, "
+            "including cells finished by earlier invocations.")
+
+
 def write_report(results, summary, config, output_dir, *, data_summary, source, runtime_seconds,
                  figure_paths, notes=(), comparison=None):
     """Write ``report.md``, which puts the tables, the figures and the caveats together.
@@ -125,8 +138,9 @@ def write_report(results, summary, config, output_dir, *, data_summary, source, 
     lines = [
         "# PAWS study report",
         "",
-        f"Input: {source}. Runtime: {runtime_seconds / 60:.1f} min on {platform.machine()} "
-        f"with {__import__('os').cpu_count()} CPU cores (Python {platform.python_version()}).",
+        f"Input: {source}. Runtime of this invocation: {runtime_seconds / 60:.1f} min on "
+        f"{platform.machine()} with {__import__('os').cpu_count()} CPU cores (Python "
+        f"{platform.python_version()}).{_fit_time_note(results)}",
         "",
         f"SIC = eps_S / sqrt(eps_B) at eps_B = {BACKGROUND_EFFICIENCY:g} on held-out events with truth "
         f"labels; the tables add the median at eps_B = {LOOSE_BACKGROUND_EFFICIENCY:g}, which rests on ten "
