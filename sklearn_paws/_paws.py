@@ -953,8 +953,8 @@ def _warn_shared_events(data, reference):
     data_hashes = pd.util.hash_pandas_object(pd.DataFrame(data), index=False).to_numpy()
     reference_hashes = pd.util.hash_pandas_object(pd.DataFrame(reference), index=False).to_numpy()
     n_shared = int(np.isin(data_hashes, reference_hashes).sum())
-    # Independent events never agree in all features, so even 1 % of shared events means that
-    # data and reference were taken from the same table.
+    # Independent events practically never agree in all features, so 1 % of shared events
+    # means that data and reference were taken from the same table.
     if n_shared >= max(_MIN_SHARED_EVENTS, 0.01 * len(data)):
         warnings.warn(
             f"{n_shared} of the {len(data)} data events also occur in the reference, identical in "
