@@ -801,12 +801,16 @@ class ParameterizedClassifier(BaseMLPClassifier):
             )
         return theta_indices, feature_indices
 
-    def _fill_background_theta(self, X, y):
+    def _fill_background_theta(self, X, y, *, fitting):
         """Return X with NaN theta of background rows set to 0, as ``fit`` ignores those values.
 
         ``pandas.concat`` of signal with theta columns and background without them leaves NaN in
         the background rows. NaN theta of a signal row raises, because that event's parameters
         are unknown. Inputs that ``fit`` rejects anyway are returned unchanged.
+
+        Theta is located as ``fit`` and prediction locate it: by name in a DataFrame with string
+        column names, when fitting or when the fitted estimator has feature names, and otherwise
+        in the trailing columns.
         """
         signal_label = None
         if y is not None:
@@ -817,16 +821,20 @@ class ParameterizedClassifier(BaseMLPClassifier):
             signal_label = labels[1]
 
         n_theta = len(self.theta_columns)
-        if isinstance(X, pd.DataFrame):
+        by_name = (isinstance(X, pd.DataFrame) and all(isinstance(name, str) for name in X.columns)
+                   and (fitting or hasattr(self, "feature_names_in_")))
+        if by_name:
             missing_columns = [name for name in self.theta_columns if name not in X.columns]
-            if missing_columns and all(isinstance(name, str) for name in X.columns):
+            if missing_columns:
                 raise InputDataError(
                     f"ParameterizedClassifier: theta column(s) {missing_columns} are missing from X, "
                     f"whose columns are {list(X.columns)}. Add them or set theta_columns."
                 )
-            if missing_columns:
-                return X
             theta = X[list(self.theta_columns)].to_numpy(dtype=np.float64, na_value=np.nan)
+        elif isinstance(X, pd.DataFrame):
+            if X.shape[1] <= n_theta:
+                return X
+            theta = X.iloc[:, -n_theta:].to_numpy(dtype=np.float64, na_value=np.nan)
         else:
             array = np.asarray(X)
             if array.ndim != 2 or array.shape[1] <= n_theta or not np.issubdtype(array.dtype, np.number):
@@ -853,9 +861,12 @@ class ParameterizedClassifier(BaseMLPClassifier):
         if not missing.any():
             return X
 
-        if isinstance(X, pd.DataFrame):
+        if by_name:
             X = X.copy()
             X[list(self.theta_columns)] = np.where(missing, 0.0, theta)
+        elif isinstance(X, pd.DataFrame):
+            X = X.copy()
+            X.iloc[:, -n_theta:] = np.where(missing, 0.0, theta)
         else:
             X = np.array(X, copy=True)
             X[:, -n_theta:] = np.where(missing, 0.0, theta)
@@ -885,7 +896,7 @@ class ParameterizedClassifier(BaseMLPClassifier):
         ValueError
             If y does not have exactly two classes, or a parameter is invalid.
         """
-        return super().fit(self._fill_background_theta(X, y), y)
+        return super().fit(self._fill_background_theta(X, y, fitting=True), y)
 
     def _prepare_fit(self, X, y_encoded):
         self.theta_indices_, self.feature_indices_ = self._locate_theta(X.shape[1])
@@ -1062,7 +1073,7 @@ class ParameterizedClassifier(BaseMLPClassifier):
             If the standard error of log kappa exceeds 0.05 at any grid node.
         """
         check_is_fitted(self, "networks_")
-        X = self._fill_background_theta(X, y)
+        X = self._fill_background_theta(X, y, fitting=False)
         check_finite(X, type(self).__name__)
         if y is None:
             X = validate_data(self, X, dtype=np.float32, reset=False, force_writeable=True)

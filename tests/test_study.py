@@ -12,6 +12,7 @@ import pytest
 from conftest import make_lhco_events
 
 from sklearn_paws.cli import main
+from sklearn_paws.datasets._lhco import compute_paws_features
 from sklearn_paws.exceptions import DataQualityWarning
 from sklearn_paws.study import list_cells, quick_profile, run_study, study_data_from_toy
 from sklearn_paws.study._report import summarise, write_report, write_tables
@@ -93,7 +94,7 @@ def test_report_tables_and_markdown(tiny_study, tmp_path):
     text = report.read_text()
     assert "| paws |" in text
     assert "| SIC at 0.01 |" in text
-    assert f"The fits of the {len(results)} cells took" in text
+    assert f"The fits of the {len(list_cells(config))} cells took" in text
     # Every table row carries a value in the loose SIC column.
     rows = [line for line in text.splitlines() if line.startswith("| paws |")]
     assert all(line.split("|")[5].strip() for line in rows)
@@ -145,21 +146,25 @@ def test_cli_pretrain_then_run(tmp_path, capsys):
     assert status == 0
     assert model_path.exists()
 
+    # The data file's index labels differ from row positions, and the signal region drops rows.
     data_path = tmp_path / "data.h5"
-    make_lhco_events(1500, random_state=7).to_hdf(data_path, key="df")
+    events = make_lhco_events(1500, random_state=7)
+    events.index = np.arange(1500) * 3 + 1000
+    events.to_hdf(data_path, key="df")
     status = main(["run", "--data", str(data_path), "--reference", str(background_path),
                    "--prior", f"qq={model_path}", "--n-init", "2", "--n-keep", "1",
-                   "--mjj-min", "0.1", "--mjj-max", "100", "--output", str(tmp_path / "out")])
+                   "--mjj-min", "3.0", "--mjj-max", "3.9", "--output", str(tmp_path / "out")])
     assert status == 0
     fit = json.loads((tmp_path / "out" / "fit.json").read_text())
     assert 50.0 <= fit["mx_GeV"] <= 600.0
 
-    # Every score row names its event: the row index of the data file's table.
+    # Every score row names its event by the index label of the data file's table.
     scores = pd.read_csv(tmp_path / "out" / "scores.csv")
-    events = pd.read_hdf(data_path)
-    assert scores["event"].is_unique
-    assert set(scores["event"]) <= set(events.index)
-    assert len(scores) == fit["n_data"]
+    features = compute_paws_features(events)
+    inside = features[(features["mjj"] > 3.0) & (features["mjj"] < 3.9)]
+    assert len(scores) == fit["n_data"] == len(inside)
+    assert scores["event"].tolist() == inside.index.tolist()
+    np.testing.assert_allclose(scores["mjj"], inside["mjj"], rtol=1e-6)
 
 
 def test_cli_run_warns_reference_copy(tmp_path):
@@ -189,7 +194,9 @@ def test_written_files_follow_umask(tmp_path):
 @pytest.mark.parametrize("arguments, expected", [
     (["--n-init", "2", "--n-keep", "5"], "--n-keep 5 exceeds --n-init 2"),
     (["--mjj-min", "10", "--mjj-max", "11"], "{data}: No event in the signal region 10 < mjj < 11 TeV"),
-    (["--mjj-min", "3300", "--mjj-max", "3700"], "look like GeV; the bounds are in TeV, e.g. --mjj-min 3.3"),
+    (["--mjj-min", "3300", "--mjj-max", "3700"], "look like GeV, but the bounds are in TeV, e.g. --mjj-min 3.3 "
+                                                 "--mjj-max 3.7"),
+    (["--mjj-min", "3300", "--mjj-max", "3.7"], "e.g. --mjj-min 3.3 --mjj-max 3.7"),
     (["--mjj-min", "3.7", "--mjj-max", "3.3"], "--mjj-min 3.7 must be below --mjj-max 3.3"),
 ])
 def test_cli_run_rejects_bad_input(tmp_path, capsys, arguments, expected):
@@ -307,11 +314,16 @@ def test_cli_pretrain_default_dataset(tmp_path, capsys):
     assert "Pre-training on" in capsys.readouterr().out
 
 
-def test_cli_pretrain_needs_inputs(tmp_path, capsys):
-    status = main(["pretrain", "--output", str(tmp_path / "prior.joblib")])
+@pytest.mark.parametrize("arguments, expected", [
+    ([], "Give both --signal and --background, or --default-dataset"),
+    (["--default-dataset", "qq", "--signal", "grid.h5"], "--default-dataset replaces --signal"),
+    (["--default-dataset", "qq", "--units", "TeV"], "--key and --units describe input files"),
+])
+def test_cli_pretrain_rejects_inputs(tmp_path, capsys, arguments, expected):
+    status = main(["pretrain", "--output", str(tmp_path / "prior.joblib"), *arguments])
 
     assert status == 2
-    assert "Give both --signal and --background, or --default-dataset" in capsys.readouterr().err
+    assert expected in capsys.readouterr().err
 
 
 def test_cli_run_reads_key_and_units(tmp_path, capsys):

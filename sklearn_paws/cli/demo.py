@@ -24,7 +24,8 @@ def register(subparsers):
     )
     parser.add_argument("--profile", choices=("quick", "full"), default="quick",
                         help="quick: about 15 min on 2 cores, small networks; full: the paper's scan, "
-                             "whose runtime grows with the background events (37 min on 2 cores for 25,312)")
+                             "which takes longer the more background events there are (see "
+                             "docs/benchmarks.md)")
     parser.add_argument("--output", type=Path, default=Path("paws-output"),
                         help="output folder (default: ./paws-output)")
     parser.add_argument("--data", type=Path, default=None,

@@ -2,6 +2,7 @@
 
 import json
 import logging
+import math
 from pathlib import Path
 
 from ..exceptions import InputDataError
@@ -19,7 +20,7 @@ def add_input_options(parser):
     parser.add_argument("--mjj-max", type=float, default=3.7, help="signal region upper edge in TeV (default: 3.7)")
     parser.add_argument("--key", default=None,
                         help="HDF5 key of the table in each input file (default: the only table)")
-    parser.add_argument("--units", choices=("GeV", "TeV"), default="GeV",
+    parser.add_argument("--units", choices=("GeV", "TeV"), default=None,
                         help="units of the momenta and masses in the input files (default: GeV, "
                              "as in the LHC Olympics files)")
 
@@ -76,10 +77,12 @@ def register(subparsers):
 
 def _check_region_options(args):
     """Raise InputDataError for signal-region bounds given in GeV or in the wrong order."""
-    if args.mjj_max > 100.0:
+    bounds = (args.mjj_min, args.mjj_max)
+    if any(math.isfinite(bound) and bound > 100.0 for bound in bounds):
+        low, high = (bound / 1000.0 if math.isfinite(bound) and bound > 100.0 else bound for bound in bounds)
         raise InputDataError(
-            f"--mjj-min {args.mjj_min:g} --mjj-max {args.mjj_max:g} look like GeV; the bounds are "
-            f"in TeV, e.g. --mjj-min {args.mjj_min / 1000:g} --mjj-max {args.mjj_max / 1000:g}."
+            f"--mjj-min {args.mjj_min:g} --mjj-max {args.mjj_max:g}: values above 100 look like GeV, "
+            f"but the bounds are in TeV, e.g. --mjj-min {low:g} --mjj-max {high:g}."
         )
     if not args.mjj_min < args.mjj_max:
         raise InputDataError(f"--mjj-min {args.mjj_min:g} must be below --mjj-max {args.mjj_max:g}.")
@@ -89,7 +92,7 @@ def _read_region(path, args, reader):
     from ..datasets._lhco import select_signal_region
 
     _check_region_options(args)
-    events = reader(path, key=args.key, units=args.units)
+    events = reader(path, key=args.key, units=args.units or "GeV")
     try:
         return select_signal_region(events, mjj_min=args.mjj_min, mjj_max=args.mjj_max)
     except InputDataError as error:
@@ -133,6 +136,9 @@ def _pretraining_events(args, read_signal, read_background):
     if args.signal is not None or args.background is not None:
         raise InputDataError("--default-dataset replaces --signal and --background; give either the files "
                              "or --default-dataset.")
+    if args.key is not None or args.units is not None:
+        raise InputDataError("--key and --units describe input files, which --default-dataset does not "
+                             "read; drop them.")
     _check_region_options(args)
     dataset = load_default()
     signal = dataset.grid_signal[dataset.grid_signal[DECAY_MODE_COLUMN] == args.default_dataset]
@@ -215,7 +221,7 @@ def run_paws(args):
         "n_data": len(data),
         "n_reference": len(reference),
     }
-    # "event" is the row index of the event in the data file's table, so scores can be joined
+    # "event" is the index label of the event in the data file's table, so scores can be joined
     # back to the input after the signal-region selection dropped rows.
     scores = pd.DataFrame({"event": data.index.to_numpy(), "mjj": data["mjj"].to_numpy(),
                            "score": model.predict_proba(data[columns])[:, 1],

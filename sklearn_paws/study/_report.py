@@ -123,7 +123,8 @@ def _fit_time_note(results):
     supervised = results[is_supervised].groupby(
         ["mx_true", "my_true", "noise_features", "realisation"])["fit_seconds"].max()
     total = results.loc[~is_supervised, "fit_seconds"].sum() + supervised.sum()
-    return (f" The fits of the {len(results)} cells took {total / 60:.1f} min summed over cells, "
+    n_cells = int((~is_supervised).sum()) + len(supervised)
+    return (f" The fits of the {n_cells} cells took {total / 60:.1f} min summed over cells, "
             "including cells finished by earlier invocations.")
 
 

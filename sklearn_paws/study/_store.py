@@ -3,7 +3,7 @@
 import json
 import logging
 import os
-import tempfile
+import secrets
 from pathlib import Path
 
 import pandas as pd
@@ -11,12 +11,23 @@ import pandas as pd
 logger = logging.getLogger(__name__)
 
 
-def _new_file_mode():
-    """Return the permission bits of a file newly created by open() under the current umask."""
-    # os.umask can only be read by setting it, so it is set and restored at once.
-    umask = os.umask(0o022)
-    os.umask(umask)
-    return 0o666 & ~umask
+def _create_temporary(path):
+    """Create an empty, uniquely named temporary file beside ``path`` and return its path.
+
+    Unlike ``tempfile.mkstemp``, which makes the file readable by its owner only, the file gets
+    the permissions that open() gives under the process umask, so colleagues can read shared
+    results where the umask allows it.
+    """
+    for _ in range(100):
+        temporary = path.parent / f".{path.name}.{secrets.token_hex(6)}.partial"
+        try:
+            descriptor = os.open(temporary, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666)
+        except FileExistsError:
+            continue
+        os.close(descriptor)
+        return temporary
+    raise FileExistsError(f"Could not create a temporary file beside {path}; remove stale "
+                          f".{path.name}.*.partial files there.")
 
 
 def write_atomic(path, write):
@@ -31,13 +42,9 @@ def write_atomic(path, write):
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
-    os.close(handle)
+    temporary = _create_temporary(path)
     try:
-        write(temporary)
-        # mkstemp creates the file readable by its owner only. Colleagues should be able to read
-        # shared results, so the file gets the permissions that open() gives under the umask.
-        os.chmod(temporary, _new_file_mode())
+        write(str(temporary))
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
