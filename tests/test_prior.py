@@ -627,8 +627,9 @@ def default_prior():
 
 # The purpose of kappa: with the calibrated ratio at the true theta, the maximum-likelihood signal
 # fraction of background plus injected simulated signal is the injected one. The direct
-# calibration of the PAWS paper, kappa = 1 / mean_b[f / (1 - f)], gives 0.26 and 0.14 of it at
-# mu = 1 % at (100, 500) and (500, 100) on the same events (benchmarks/bench_calibration_default.py).
+# calibration of the PAWS paper, kappa = 1 / mean_b[f / (1 - f)], gave 0.26 and 0.14 of it at
+# mu = 1 % at (100, 500) and (500, 100) with 65,618 background events in the dataset, and 1.17 and
+# 0.84 at (100, 500) and (300, 300) with 226,928 (benchmarks/bench_calibration_default.py).
 @pytest.mark.slow
 @pytest.mark.parametrize("mu", [0.01, 0.03])
 @pytest.mark.parametrize("mx, my", POINTS)
