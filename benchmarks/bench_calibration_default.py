@@ -2,8 +2,8 @@
 
 For each calibration signal fraction r given, the script trains one two-prong
 ParameterizedClassifier (256-128-64, one member) on the grid signal and on 70 % of the default
-background, and calibrates kappa(theta) on a third of those events with the bridge (``fit_prior``
-as in ``sklearn-paws pretrain``). r = 1e-3 is the default. A tiny r such as 1e-6 gives the direct
+background. It calibrates kappa(theta) with the bridge on a third of those events (``fit_prior``,
+as ``sklearn-paws pretrain`` does). r = 1e-3 is the default. A tiny r such as 1e-6 gives the direct
 calibration kappa = 1 / mean_b[f / (1 - f)] of the PAWS paper (arXiv:2405.08889).
 
 At each test point it then prints, on the remaining 30 % of the background (never trained or
