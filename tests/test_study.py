@@ -4,6 +4,7 @@ import dataclasses
 import json
 import os
 import stat
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -165,6 +166,27 @@ def test_cli_pretrain_then_run(tmp_path, capsys):
     assert len(scores) == fit["n_data"] == len(inside)
     assert scores["event"].tolist() == inside.index.tolist()
     np.testing.assert_allclose(scores["mjj"], inside["mjj"], rtol=1e-6)
+
+
+def test_cli_run_warns_other_signal_region(tmp_path):
+    status, _, background_path, model_path = _pretrain_from_files(tmp_path)
+    assert status == 0
+    provenance = json.loads((tmp_path / "prior.joblib.json").read_text())
+    assert (provenance["mjj_min_TeV"], provenance["mjj_max_TeV"]) == (3.3, 3.7)
+    assert provenance["n_background"] > 0
+    data_path = tmp_path / "data.h5"
+    make_lhco_events(1500, random_state=8).to_hdf(data_path, key="df")
+    arguments = ["run", "--data", str(data_path), "--reference", str(background_path),
+                 "--prior", f"qq={model_path}", "--n-init", "2", "--n-keep", "1", "--output", str(tmp_path / "out")]
+
+    with pytest.warns(DataQualityWarning, match=r"pre-trained in 3.3 < mjj < 3.7 TeV .* run selects 3 < mjj < 3.9"):
+        assert main(arguments + ["--mjj-min", "3.0", "--mjj-max", "3.9"]) == 0
+
+    # The same region as pre-training: no warning about it.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert main(arguments) == 0
+    assert not [warning for warning in caught if "pre-trained in" in str(warning.message)]
 
 
 def test_cli_run_warns_reference_copy(tmp_path):

@@ -3,9 +3,11 @@
 import json
 import logging
 import math
+import warnings
 from pathlib import Path
 
-from ..exceptions import InputDataError
+from .._version import __version__
+from ..exceptions import DataQualityWarning, InputDataError
 from . import positive_int
 
 logger = logging.getLogger(__name__)
@@ -34,7 +36,9 @@ def register(subparsers):
             "Train the prior of one decay mode: signal in the PAWS parametric layout (LHCO columns plus mx, my "
             "in GeV) against background in the LHCO features layout, both restricted to the signal region. "
             "With --default-dataset MODE, train on the grid signal of that decay mode and the background of "
-            "the embedded default dataset instead. The model is saved with joblib."
+            "the embedded default dataset instead. The model is saved with joblib, and how it was trained "
+            "(signal region, event counts, seed, version) to a JSON file of the same name plus .json, which "
+            "run reads to warn when it selects another signal region."
         ),
     )
     pretrain.add_argument("--signal", type=Path, help="PAWS parametric signal file (HDF5)")
@@ -117,8 +121,54 @@ def run_pretrain(args):
                   verbose=1)
     model = fit_prior(signal, background, FEATURE_COLUMNS, params, random_state=args.seed)
     write_atomic(args.output, lambda temporary: joblib.dump(model, temporary))
-    print(f"Saved the model to {args.output}")
+
+    provenance = {
+        "mjj_min_TeV": args.mjj_min,
+        "mjj_max_TeV": args.mjj_max,
+        "signal": "default dataset" if args.default_dataset else str(args.signal),
+        "background": "default dataset" if args.default_dataset else str(args.background),
+        "decay_mode": args.default_dataset,
+        "n_signal": len(signal),
+        "n_background": len(background),
+        "epochs": args.epochs,
+        "n_models": args.n_models,
+        "seed": args.seed,
+        "sklearn_paws_version": __version__,
+    }
+    provenance_file = provenance_path(args.output)
+    write_atomic(provenance_file, lambda temporary: Path(temporary).write_text(json.dumps(provenance, indent=1)))
+    print(f"Saved the model to {args.output} and how it was trained to {provenance_file}")
     return 0
+
+
+def provenance_path(model_path):
+    """Return the path of the JSON file that ``pretrain`` writes beside a saved prior."""
+    model_path = Path(model_path)
+    return model_path.with_name(model_path.name + ".json")
+
+
+def _check_prior_region(path, args):
+    """Warn when the prior at ``path`` was pre-trained in another m_JJ region than ``run`` selects.
+
+    Priors saved without ``pretrain`` have no provenance file and are not checked.
+    """
+    provenance_file = provenance_path(path)
+    if not provenance_file.exists():
+        return
+    try:
+        provenance = json.loads(provenance_file.read_text())
+        region = (float(provenance["mjj_min_TeV"]), float(provenance["mjj_max_TeV"]))
+    except (ValueError, KeyError, TypeError) as error:
+        logger.warning("Could not read the signal region from %s (%s), so it is not checked.", provenance_file, error)
+        return
+    if not (math.isclose(region[0], args.mjj_min) and math.isclose(region[1], args.mjj_max)):
+        warnings.warn(
+            f"--prior {path} was pre-trained in {region[0]:g} < mjj < {region[1]:g} TeV ({provenance_file}), but "
+            f"run selects {args.mjj_min:g} < mjj < {args.mjj_max:g} TeV. The jet mass and substructure "
+            "distributions change with mjj, so the likelihood ratio may be off; pre-train in the same "
+            "region or pass the same --mjj-min and --mjj-max.",
+            DataQualityWarning, stacklevel=2,
+        )
 
 
 def _pretraining_events(args, read_signal, read_background):
@@ -151,7 +201,7 @@ def _pretraining_events(args, read_signal, read_background):
     return tuple(regions)
 
 
-def _load_priors(specifications):
+def _load_priors(specifications, args):
     import joblib
 
     from .._prior import ParameterizedClassifier
@@ -180,6 +230,7 @@ def _load_priors(specifications):
                 f"--prior {path} contains a {type(model).__name__}, not a fitted ParameterizedClassifier; "
                 "save one with 'sklearn-paws pretrain'."
             )
+        _check_prior_region(path, args)
         priors[mode] = model
     return priors if len(priors) > 1 else next(iter(priors.values()))
 
@@ -202,7 +253,7 @@ def run_paws(args):
         raise NotADirectoryError(f"--output {args.output} exists and is not a folder; choose a folder.")
     data = _read_region(args.data, args, read_lhco_features)
     reference = _read_region(args.reference, args, read_lhco_features)
-    pretrained = _load_priors(args.prior)
+    pretrained = _load_priors(args.prior, args)
     columns = list(FEATURE_COLUMNS)
     print(f"Fitting PAWS on {len(data)} data and {len(reference)} reference events")
     model = PAWSClassifier(pretrained=pretrained, n_init=args.n_init, n_keep=args.n_keep,
