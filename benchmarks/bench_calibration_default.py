@@ -24,16 +24,13 @@ import argparse
 import time
 
 import numpy as np
-import torch
+from _default_split import POINTS, point_signal, split_default
 
 from sklearn_paws._paws import _max_likelihood_mu
-from sklearn_paws.datasets import load_default
-from sklearn_paws.datasets._columns import DECAY_MODE_COLUMN, FEATURE_COLUMNS
+from sklearn_paws.datasets._columns import FEATURE_COLUMNS
 from sklearn_paws.study._runner import fit_prior
 
-POINTS = ((300, 300), (100, 500), (500, 100))
 INJECTED_MU = (0.003, 0.01, 0.03)
-HELD_OUT_FRACTION = 0.3
 
 
 def main():
@@ -43,16 +40,8 @@ def main():
     parser.add_argument("--threads", type=int, default=2, help="torch intra-op threads")
     parser.add_argument("--injections", type=int, default=10, help="independent signal draws per injected mu")
     args = parser.parse_args()
-    torch.set_num_threads(args.threads)
-
-    dataset = load_default()
-    background = dataset.background.sample(frac=1.0, random_state=0).reset_index(drop=True)
-    n_held_out = int(HELD_OUT_FRACTION * len(background))
-    held_out, training = background.iloc[:n_held_out], background.iloc[n_held_out:]
-    signal = dataset.grid_signal[dataset.grid_signal[DECAY_MODE_COLUMN] == "qq"]
+    _, signal, training, held_out, test_signal = split_default(threads=args.threads)
     columns = list(FEATURE_COLUMNS)
-    print(f"{repr(dataset)}\n{len(signal)} grid signal, {len(training)} training and "
-          f"{len(held_out)} held-out background events")
 
     rng = np.random.default_rng(1)
     for fraction in args.fractions:
@@ -63,8 +52,7 @@ def main():
         for mx, my in POINTS:
             theta = {"mx": float(mx), "my": float(my)}
             log_ratio = prior.log_likelihood_ratio(held_out[columns].assign(**theta))
-            test = dataset.test_signal
-            test = test[(test[DECAY_MODE_COLUMN] == "qq") & (test["mx"] == mx) & (test["my"] == my)]
+            test = point_signal(test_signal, mx, my)
             log_ratio_signal = prior.log_likelihood_ratio(test[columns].assign(**theta))
 
             ratio = np.exp(log_ratio)

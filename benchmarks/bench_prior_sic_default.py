@@ -23,18 +23,15 @@ import warnings
 
 import numpy as np
 import pandas as pd
-import torch
+from _default_split import POINTS, point_signal, split_default
 
 from sklearn_paws import SupervisedClassifier
-from sklearn_paws.datasets import load_default
-from sklearn_paws.datasets._columns import DECAY_MODE_COLUMN, FEATURE_COLUMNS
+from sklearn_paws.datasets._columns import FEATURE_COLUMNS
 from sklearn_paws.exceptions import LowStatisticsWarning
 from sklearn_paws.metrics import sic_at_background_efficiency
 from sklearn_paws.study._data import add_noise_features, feature_columns
 from sklearn_paws.study._runner import fit_prior
 
-POINTS = ((300, 300), (100, 500), (500, 100))
-HELD_OUT_FRACTION = 0.3
 N_NOISE = 10
 
 
@@ -52,19 +49,10 @@ def main():
     parser.add_argument("--threads", type=int, default=2, help="torch intra-op threads")
     parser.add_argument("--max-epochs", type=int, default=40, help="maximum epochs of every network")
     args = parser.parse_args()
-    torch.set_num_threads(args.threads)
-
-    dataset = load_default()
-    background = add_noise_features(dataset.background, N_NOISE, random_state=1)
-    background = background.sample(frac=1.0, random_state=0).reset_index(drop=True)
-    n_held_out = int(HELD_OUT_FRACTION * len(background))
-    held_out, training = background.iloc[:n_held_out], background.iloc[n_held_out:]
-    grid = dataset.grid_signal[dataset.grid_signal[DECAY_MODE_COLUMN] == "qq"]
-    grid = add_noise_features(grid, N_NOISE, random_state=2)
-    test_signal = add_noise_features(dataset.test_signal, N_NOISE, random_state=3)
-    print(f"{repr(dataset)}\n{len(grid)} grid signal, {len(training)} training and {len(held_out)} "
-          f"held-out background events; {int(len(held_out) * 1e-3)} held-out background events "
-          "pass eps_B = 1e-3")
+    _, grid, training, held_out, test_signal = split_default(
+        lambda events, random_state: add_noise_features(events, N_NOISE, random_state=random_state),
+        threads=args.threads,
+    )
 
     priors = {}
     for n_noise in (0, N_NOISE):
@@ -77,8 +65,7 @@ def main():
     print("\n(m_X, m_Y)  | SIC at 1e-3, 1e-2: supervised | prior | prior + noise | prior / supervised "
           "| noise change")
     for mx, my in POINTS:
-        point = test_signal[(test_signal[DECAY_MODE_COLUMN] == "qq") & (test_signal["mx"] == mx)
-                            & (test_signal["my"] == my)].sample(frac=1.0, random_state=4)
+        point = point_signal(test_signal, mx, my).sample(frac=1.0, random_state=4)
         half = len(point) // 2
         train_signal, evaluation_signal = point.iloc[:half], point.iloc[half:]
 

@@ -168,7 +168,7 @@ def test_cli_pretrain_then_run(tmp_path, capsys):
     np.testing.assert_allclose(scores["mjj"], inside["mjj"], rtol=1e-6)
 
 
-def test_cli_run_warns_other_signal_region(tmp_path):
+def test_run_warns_other_region(tmp_path):
     status, _, background_path, model_path = _pretrain_from_files(tmp_path)
     assert status == 0
     provenance = json.loads((tmp_path / "prior.joblib.json").read_text())
@@ -292,6 +292,51 @@ def test_cli_demo_data_needs_test_background(tmp_path, capsys):
     assert "needs at least 1000" in message
     assert "signal-region background events" in message
     assert not (tmp_path / "out" / "real-events" / "models").exists()
+
+
+def test_demo_rejects_unknown_mass_point(tmp_path, capsys):
+    from sklearn_paws.datasets._default import DATA_DIR, DATASET_FILENAME
+
+    if not (DATA_DIR / DATASET_FILENAME).exists():
+        pytest.skip("the default dataset has not been assembled into the package yet")
+
+    status = main(["demo", "--mass-point", "300", "300", "--mass-point", "250", "350",
+                   "--output", str(tmp_path / "out")])
+
+    assert status == 2
+    error = capsys.readouterr().err
+    assert "no test signal at (250, 350) GeV" in error
+    assert "--mass-point 300 300" in error
+    assert not (tmp_path / "out").exists()
+
+
+def test_demo_rejects_mass_point_with_data(tmp_path, capsys):
+    data_path = tmp_path / "events.h5"
+    make_lhco_events(100, random_state=3).to_hdf(data_path, key="df")
+
+    status = main(["demo", "--data", str(data_path), "--mass-point", "300", "300", "--output", str(tmp_path / "out")])
+
+    assert status == 2
+    assert "--mass-point does not apply with --data" in capsys.readouterr().err
+
+
+def test_demo_passes_mass_point_realisations(tmp_path, monkeypatch):
+    import sklearn_paws.study as study
+
+    captured = {}
+
+    def stop_after_config(data, config, output, n_jobs=1):
+        captured["config"] = config
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(study, "run_study", stop_after_config)
+    with pytest.raises(KeyboardInterrupt):
+        main(["demo", "--toy", "--mass-point", "100", "500", "--realisations", "2", "--mu", "0.01",
+              "--output", str(tmp_path / "out")])
+
+    assert captured["config"].mass_points == ((100.0, 500.0),)
+    assert captured["config"].n_realisations == 2
+    assert captured["config"].mu_values == (0.01,)
 
 
 def test_cli_demo_rejects_toy_with_data(tmp_path, capsys):

@@ -41,6 +41,13 @@ def register(subparsers):
     parser.add_argument("--n-jobs", type=positive_int, default=1, help="cells run in parallel (default: 1)")
     parser.add_argument("--mu", type=float, nargs="+", default=None, metavar="MU",
                         help="injected signal fractions S/(S+B) in [0, 1) (default: the profile's scan)")
+    parser.add_argument("--mass-point", type=float, nargs=2, action="append", default=None, metavar=("MX", "MY"),
+                        help="true (m_X, m_Y) in GeV of the injected signal; repeat for several. The default "
+                             "dataset has test signal at (300, 300), (100, 500) and (500, 100) (default: the "
+                             "profile's points)")
+    parser.add_argument("--realisations", type=positive_int, default=None, metavar="N",
+                        help="random realisations of D, R and the injected signal per cell (default: the "
+                             "profile's, 1 for quick and 3 for full)")
     parser.add_argument("--seed", type=int, default=2026, help="seed of every random choice (default: 2026)")
     parser.set_defaults(func=run_demo)
 
@@ -117,6 +124,22 @@ def _prior_shortfall(default):
     return "", note
 
 
+def _check_test_points(config, default):
+    """Raise InputDataError when a requested mass point has no test signal in the default dataset."""
+    from ..exceptions import InputDataError
+
+    test = default.test_signal
+    available = sorted(set(zip(test["mx"].astype(float), test["my"].astype(float))))
+    missing = [point for point in config.mass_points if point not in available]
+    if missing:
+        names = ", ".join(f"({mx:g}, {my:g})" for mx, my in missing)
+        choices = " ".join(f"--mass-point {mx:g} {my:g}" for mx, my in available)
+        raise InputDataError(
+            f"The default dataset has no test signal at {names} GeV, so no signal can be injected there. "
+            f"Choose from {choices}."
+        )
+
+
 def _check_test_background(data, config, path):
     """Raise InputDataError when too few test background events remain for eps_B = 1e-3.
 
@@ -154,11 +177,22 @@ def run_demo(args):
             "pre-trained on the default dataset, --toy runs on the toy model alone. Drop one of them."
         )
 
+    if args.data is not None and args.mass_point is not None:
+        raise InputDataError(
+            f"--mass-point does not apply with --data: the signal of the file is injected as the "
+            f"({REAL_MASS_POINT[0]:g}, {REAL_MASS_POINT[1]:g}) GeV signal of the LHC Olympics R&D sample. "
+            "Drop --mass-point."
+        )
+
     start = time.perf_counter()
     overrides = {"random_state": args.seed}
     notes = []
     if args.mu is not None:
         overrides["mu_values"] = tuple(args.mu)
+    if args.mass_point is not None:
+        overrides["mass_points"] = tuple((float(mx), float(my)) for mx, my in args.mass_point)
+    if args.realisations is not None:
+        overrides["n_realisations"] = args.realisations
     if args.data is not None:
         overrides.update(mass_points=(REAL_MASS_POINT,), alpha=0.0)
     config = PROFILES[args.profile](**overrides)
@@ -175,6 +209,8 @@ def run_demo(args):
             print(f"NOTE: {note}")
             notes.append(note)
     elif not use_toy:
+        if args.mass_point is not None:
+            _check_test_points(config, default)
         shortfall = _default_dataset_shortfall(config, default)
         if shortfall:
             print(f"NOTE: {shortfall} Running on the toy model instead; its numbers check the machinery, "
