@@ -342,8 +342,8 @@ class PAWSClassifier(ClassifierMixin, BaseEstimator):
             )
         for name in ("learning_rate", "max_grad_norm", "penalty_strength"):
             value = getattr(self, name)
-            if not isinstance(value, numbers.Real) or not value > 0:
-                raise ValueError(f"{name} must be a positive number, got {value!r}.")
+            if not isinstance(value, numbers.Real) or not 0 < value < float("inf"):
+                raise ValueError(f"{name} must be a positive finite number, got {value!r}.")
         if self.keep_tolerance is not None and (
             not isinstance(self.keep_tolerance, numbers.Real) or not self.keep_tolerance >= 0
         ):

@@ -73,6 +73,20 @@ def test_embedded_signal_mass_peak(embedded):
     assert abs(point["mj1"].median() - 0.5) < 0.03
 
 
+def test_embedded_meets_targets(embedded):
+    # The targets of the shipped dataset: 300,000 background events, 1,000 events per grid point
+    # and decay mode, 20,000 per test point and decay mode, all in the signal region, in 40 MB.
+    assert embedded.is_complete
+    assert len(embedded.background) >= 300_000
+    grid_counts = embedded.grid_signal.groupby(["mx", "my", "decay_mode"], observed=True).size()
+    assert len(grid_counts) == 2 * 12 * 12
+    assert grid_counts.min() >= 1_000
+    test_counts = embedded.test_signal.groupby(["mx", "my", "decay_mode"], observed=True).size()
+    assert len(test_counts) == 2 * 3
+    assert test_counts.min() >= 20_000
+    assert (DATA_DIR / DATASET_FILENAME).stat().st_size <= 40e6
+
+
 def test_load_missing_dataset_says_how(tmp_path):
     with pytest.raises(FileNotFoundError, match="simulate default"):
         load_default(tmp_path)

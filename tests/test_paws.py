@@ -265,6 +265,15 @@ def test_two_modes_need_three_prong(exact_prior):
         paws.fit(data, reference)
 
 
+@pytest.mark.parametrize("value", [float("inf"), float("nan"), 0.0])
+def test_fit_rejects_bad_learning_rate(exact_prior, value):
+    paws, data, reference = _small_fit(exact_prior)
+    paws.set_params(learning_rate=value)
+
+    with pytest.raises(ValueError, match="learning_rate must be a positive finite number"):
+        paws.fit(data, reference)
+
+
 def test_fit_rejects_truth_labels(exact_prior):
     paws, data, reference = _small_fit(exact_prior)
     X = pd.concat([data, reference], ignore_index=True)

@@ -220,16 +220,80 @@ def test_written_files_follow_umask(tmp_path):
                                                  "--mjj-max 3.7"),
     (["--mjj-min", "3300", "--mjj-max", "3.7"], "e.g. --mjj-min 3.3 --mjj-max 3.7"),
     (["--mjj-min", "3.7", "--mjj-max", "3.3"], "--mjj-min 3.7 must be below --mjj-max 3.3"),
+    (["--mjj-min", "10", "--mjj-max", "11"], "set the region with --mjj-min and --mjj-max"),
+    (["--data", "{folder}"], "--data: Expected an HDF5 file, got the directory"),
+    (["--reference", "missing.h5"], "--reference: No such file: 'missing.h5'"),
 ])
 def test_cli_run_rejects_bad_input(tmp_path, capsys, arguments, expected):
     data_path = tmp_path / "data.h5"
     make_lhco_events(200).to_hdf(data_path, key="df")
+
+    arguments = [argument.format(folder=tmp_path) for argument in arguments]
 
     status = main(["run", "--data", str(data_path), "--reference", str(data_path),
                    "--prior", f"qq={data_path}", "--output", str(tmp_path / "out"), *arguments])
 
     assert status == 2
     assert expected.format(data=data_path) in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("option, value, expected", [
+    ("--learning-rate", "inf", "expected a positive finite number, got inf"),
+    ("--learning-rate", "0", "expected a positive finite number, got 0"),
+    ("--seed", "-1", "expected a seed from 0 to 4294967295, got -1"),
+])
+def test_cli_run_rejects_bad_option(tmp_path, capsys, option, value, expected):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["run", "--data", "d.h5", "--reference", "r.h5", "--prior", "p.joblib", option, value])
+
+    assert exit_info.value.code == 2
+    assert expected in capsys.readouterr().err
+
+
+def test_cli_run_rejects_swapped_modes(tmp_path, capsys):
+    status, _, background_path, model_path = _pretrain_from_files(tmp_path)
+    assert status == 0
+    provenance_file = tmp_path / "prior.joblib.json"
+    provenance = json.loads(provenance_file.read_text())
+    provenance["decay_mode"] = "qqq"
+    provenance_file.write_text(json.dumps(provenance))
+    other_path = tmp_path / "other.joblib"
+    other_path.write_bytes(model_path.read_bytes())
+
+    status = main(["run", "--data", str(background_path), "--reference", str(background_path),
+                   "--prior", f"qq={model_path}", "--prior", f"qqq={other_path}", "--output", str(tmp_path / "out")])
+
+    assert status == 2
+    assert f"--prior qq={model_path} was pre-trained on 'qqq' signal" in capsys.readouterr().err
+
+
+def test_cli_pretrain_rejects_folder_output(tmp_path, capsys):
+    status = main(["pretrain", "--default-dataset", "qq", "--output", str(tmp_path)])
+
+    assert status == 2
+    assert "is a folder; pass the path of the model file" in capsys.readouterr().err
+
+
+def test_cli_pretrain_rejects_mixed_signal(tmp_path, capsys):
+    signal_path = tmp_path / "signal.h5"
+    background_path = tmp_path / "background.h5"
+    make_lhco_events(1500, random_state=6).to_hdf(background_path, key="df")
+    signal = make_lhco_events(600, random_state=5)
+    signal["mx"], signal["my"], signal["label"] = 300.0, 300.0, 1.0
+    signal.loc[signal.index[:10], "label"] = 0.0
+    signal.to_hdf(signal_path, key="df")
+    arguments = ["pretrain", "--signal", str(signal_path), "--background", str(background_path),
+                 "--output", str(tmp_path / "prior.joblib"), "--epochs", "1", "--mjj-min", "0.1", "--mjj-max", "100"]
+
+    assert main(arguments) == 2
+    assert "10 of its 600 signal-region events have label 0" in capsys.readouterr().err
+
+    signal["label"] = 1.0
+    signal["decay_mode"] = ["qq", "qqq"] * 300
+    signal.to_hdf(signal_path, key="df")
+    assert main(arguments) == 2
+    assert "contains the decay modes ['qq', 'qqq']" in capsys.readouterr().err
+    assert not (tmp_path / "prior.joblib").exists()
 
 
 def test_cli_run_saves_fit_without_sic(tmp_path, capsys):
@@ -310,6 +374,22 @@ def test_demo_rejects_unknown_mass_point(tmp_path, capsys):
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize("arguments, expected", [
+    (["--mu", "0.01", "1.5"], "--mu 1.5: signal fractions must lie in [0, 1)"),
+    (["--mass-point", "0.3", "0.3"], "--mass-point (0.3, 0.3): masses must lie in the simulated grid"),
+    (["--output", "{file}"], "exists and is not a folder"),
+])
+def test_demo_rejects_bad_option(tmp_path, capsys, arguments, expected):
+    a_file = tmp_path / "a_file"
+    a_file.write_text("")
+    arguments = [argument.format(file=a_file) for argument in arguments]
+
+    status = main(["demo", "--toy", *arguments])
+
+    assert status == 2
+    assert expected in capsys.readouterr().err
+
+
 def test_demo_rejects_mass_point_with_data(tmp_path, capsys):
     data_path = tmp_path / "events.h5"
     make_lhco_events(100, random_state=3).to_hdf(data_path, key="df")
@@ -331,8 +411,8 @@ def test_demo_passes_mass_point_realisations(tmp_path, monkeypatch):
 
     monkeypatch.setattr(study, "run_study", stop_after_config)
     with pytest.raises(KeyboardInterrupt):
-        main(["demo", "--toy", "--mass-point", "100", "500", "--realisations", "2", "--mu", "0.01",
-              "--output", str(tmp_path / "out")])
+        main(["demo", "--toy", "--mass-point", "100", "500", "--mass-point", "100", "500", "--realisations", "2",
+              "--mu", "0.01", "0.01", "--output", str(tmp_path / "out")])
 
     assert captured["config"].mass_points == ((100.0, 500.0),)
     assert captured["config"].n_realisations == 2
@@ -373,12 +453,16 @@ def test_cli_pretrain_default_dataset(tmp_path, capsys):
         pytest.skip("the default dataset has not been assembled into the package yet")
     model_path = tmp_path / "prior_qqq.joblib"
 
-    status = main(["pretrain", "--default-dataset", "qqq", "--mjj-min", "3.45", "--mjj-max", "3.55",
+    status = main(["pretrain", "--default-dataset", "qqq", "--mjj-min", "3.45", "--mjj-max", "3.9",
                    "--epochs", "1", "--output", str(model_path)])
 
     assert status == 0
     assert model_path.exists()
     assert "Pre-training on" in capsys.readouterr().out
+    # The default dataset ends at 3.7 TeV, so that is where the recorded region ends.
+    provenance = json.loads((tmp_path / "prior_qqq.joblib.json").read_text())
+    assert (provenance["mjj_min_TeV"], provenance["mjj_max_TeV"]) == (3.45, 3.7)
+    assert provenance["decay_mode"] == "qqq"
 
 
 @pytest.mark.parametrize("arguments, expected", [

@@ -27,6 +27,28 @@ def positive_int(text):
     return value
 
 
+def seed(text):
+    """Parse a random seed, an integer from 0 to 2**32 - 1 as numpy accepts (argparse ``type``)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer seed, got {text!r}") from None
+    if not 0 <= value < 2**32:
+        raise argparse.ArgumentTypeError(f"expected a seed from 0 to 4294967295, got {value}")
+    return value
+
+
+def positive_float(text):
+    """Parse a command-line value that must be a positive finite number (argparse ``type``)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive finite number, got {text}")
+    return value
+
+
 def build_parser():
     """Build the argument parser with every available subcommand.
 
@@ -85,11 +107,17 @@ def main(argv=None):
         warnings.formatwarning = _format_warning
     try:
         return int(args.func(args) or 0)
-    except (InputDataError, FileNotFoundError, FileExistsError, NotADirectoryError, ValueError) as error:
+    except (InputDataError, FileNotFoundError, FileExistsError, IsADirectoryError, NotADirectoryError,
+            ValueError) as error:
         # Invalid input or arguments: the message states the fix, and -vv logs the traceback.
         logging.getLogger(__name__).debug("Traceback of the error:", exc_info=True)
         print(f"sklearn-paws {args.command}: error: {error}", file=sys.stderr)
         return 2
+    except ImportError as error:
+        # A missing optional extra: the message names the pip command that installs it.
+        logging.getLogger(__name__).debug("Traceback of the error:", exc_info=True)
+        print(f"sklearn-paws {args.command}: error: {error}", file=sys.stderr)
+        return 1
     finally:
         warnings.formatwarning = original_format
 

@@ -5,7 +5,7 @@ import logging
 import time
 from pathlib import Path
 
-from . import positive_int
+from . import positive_int, seed
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ def register(subparsers):
     parser.add_argument("--realisations", type=positive_int, default=None, metavar="N",
                         help="random realisations of D, R and the injected signal per cell (default: the "
                              "profile's, 1 for quick and 3 for full)")
-    parser.add_argument("--seed", type=int, default=2026, help="seed of every random choice (default: 2026)")
+    parser.add_argument("--seed", type=seed, default=2026, help="seed of every random choice (default: 2026)")
     parser.set_defaults(func=run_demo)
 
 
@@ -124,6 +124,34 @@ def _prior_shortfall(default):
     return "", note
 
 
+# Range of the simulated signal grid in GeV, where the priors are trained.
+GRID_MASS_RANGE = (50.0, 600.0)
+
+
+def _check_demo_options(args):
+    """Raise InputDataError for option values that would fail only after minutes of work."""
+    from .._optional import import_optional
+    from ..exceptions import InputDataError
+
+    if args.output.exists() and not args.output.is_dir():
+        raise InputDataError(f"--output {args.output} exists and is not a folder; choose a folder.")
+    bad_mu = [mu for mu in args.mu or () if not 0.0 <= mu < 1.0]
+    if bad_mu:
+        raise InputDataError(f"--mu {' '.join(f'{mu:g}' for mu in bad_mu)}: signal fractions must lie in [0, 1), "
+                             "e.g. --mu 0.001 0.01 for 0.1 % and 1 %.")
+    low, high = GRID_MASS_RANGE
+    outside = [(mx, my) for mx, my in args.mass_point or () if not (low <= mx <= high and low <= my <= high)]
+    if outside:
+        names = ", ".join(f"({mx:g}, {my:g})" for mx, my in outside)
+        raise InputDataError(
+            f"--mass-point {names}: masses must lie in the simulated grid, {low:g} to {high:g} GeV. Masses are "
+            "in GeV, e.g. --mass-point 300 300."
+        )
+    # The figures come at the end of the study, so a missing plot extra is reported before it starts.
+    import_optional("matplotlib")
+    import_optional("mplhep")
+
+
 def _check_test_points(config, default):
     """Raise InputDataError when a requested mass point has no test signal in the default dataset."""
     from ..exceptions import InputDataError
@@ -177,6 +205,7 @@ def run_demo(args):
             "pre-trained on the default dataset, --toy runs on the toy model alone. Drop one of them."
         )
 
+    _check_demo_options(args)
     if args.data is not None and args.mass_point is not None:
         raise InputDataError(
             f"--mass-point does not apply with --data: the signal of the file is injected as the "
@@ -188,9 +217,9 @@ def run_demo(args):
     overrides = {"random_state": args.seed}
     notes = []
     if args.mu is not None:
-        overrides["mu_values"] = tuple(args.mu)
+        overrides["mu_values"] = tuple(dict.fromkeys(args.mu))
     if args.mass_point is not None:
-        overrides["mass_points"] = tuple((float(mx), float(my)) for mx, my in args.mass_point)
+        overrides["mass_points"] = tuple(dict.fromkeys((float(mx), float(my)) for mx, my in args.mass_point))
     if args.realisations is not None:
         overrides["n_realisations"] = args.realisations
     if args.data is not None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from .._version import __version__
 from ..exceptions import DataQualityWarning, InputDataError
-from . import positive_int
+from . import positive_float, positive_int, seed
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +50,7 @@ def register(subparsers):
     pretrain.add_argument("--epochs", type=positive_int, default=100, help="maximum training epochs (default: 100)")
     pretrain.add_argument("--n-models", type=positive_int, default=1, help="ensemble members (default: 1)")
     pretrain.add_argument("--n-jobs", type=positive_int, default=1, help="members trained in parallel (default: 1)")
-    pretrain.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    pretrain.add_argument("--seed", type=seed, default=0, help="random seed (default: 0)")
     add_input_options(pretrain)
     pretrain.set_defaults(func=run_pretrain)
 
@@ -72,9 +72,9 @@ def register(subparsers):
     run.add_argument("--n-keep", type=positive_int, default=5, help="restarts averaged in the scores, at most --n-init (default: 5)")
     run.add_argument("--max-epochs", type=positive_int, default=20,
                      help="maximum epochs of every restart (default: 20)")
-    run.add_argument("--learning-rate", type=float, default=0.05,
+    run.add_argument("--learning-rate", type=positive_float, default=0.05,
                      help="Adam step size; masses move by about 100 GeV times it per step (default: 0.05)")
-    run.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    run.add_argument("--seed", type=seed, default=0, help="random seed (default: 0)")
     add_input_options(run)
     run.set_defaults(func=run_paws)
 
@@ -92,15 +92,22 @@ def _check_region_options(args):
         raise InputDataError(f"--mjj-min {args.mjj_min:g} must be below --mjj-max {args.mjj_max:g}.")
 
 
-def _read_region(path, args, reader):
+def _read_region(path, args, reader, option):
+    """Read the file given to the command-line ``option`` and select its signal-region events."""
     from ..datasets._lhco import select_signal_region
 
     _check_region_options(args)
-    events = reader(path, key=args.key, units=args.units or "GeV")
+    try:
+        events = reader(path, key=args.key, units=args.units or "GeV")
+    except (FileNotFoundError, IsADirectoryError) as error:
+        raise type(error)(f"{option}: {error} Pass the path of an HDF5 file in the LHCO layout.") from error
+    except InputDataError as error:
+        raise InputDataError(f"{option}: {error}") from error
     try:
         return select_signal_region(events, mjj_min=args.mjj_min, mjj_max=args.mjj_max)
     except InputDataError as error:
-        raise InputDataError(f"{path}: {error}") from error
+        raise InputDataError(f"{path}: {error} From the command line, set the region with --mjj-min and "
+                             "--mjj-max in TeV.") from error
 
 
 def run_pretrain(args):
@@ -112,8 +119,21 @@ def run_pretrain(args):
     from ..study._runner import CALIBRATION_FRACTION, fit_prior
     from ..study._store import write_atomic
 
+    if args.output.is_dir():
+        raise IsADirectoryError(f"--output {args.output} is a folder; pass the path of the model file to "
+                                "write, e.g. --output prior_qq.joblib.")
+
     signal, background = _pretraining_events(args, read_paws_signal, read_lhco_features)
+    decay_mode = _check_pretraining_signal(signal, args)
     if LABEL_COLUMN in background:
+        n_signal_rows = int((background[LABEL_COLUMN] != 0).sum())
+        if n_signal_rows == len(background):
+            raise InputDataError(
+                f"--background {args.background}: all {n_signal_rows} signal-region events have a nonzero "
+                "label, and pretrain keeps only label-0 rows as background. Pass a background file."
+            )
+        if n_signal_rows:
+            logger.warning("Dropped %d events with a nonzero label from the background.", n_signal_rows)
         background = background[background[LABEL_COLUMN] == 0]
     print(f"Pre-training on {len(signal)} signal and {len(background)} background events, "
           f"{CALIBRATION_FRACTION:.0%} of each held out to calibrate the likelihood ratio")
@@ -122,12 +142,17 @@ def run_pretrain(args):
     model = fit_prior(signal, background, FEATURE_COLUMNS, params, random_state=args.seed)
     write_atomic(args.output, lambda temporary: joblib.dump(model, temporary))
 
+    # The default dataset holds only signal-region events, so a wider requested window trains on
+    # 3.3 to 3.7 TeV, and that is what run compares its own window with.
+    mjj_min, mjj_max = args.mjj_min, args.mjj_max
+    if args.default_dataset:
+        mjj_min, mjj_max = max(mjj_min, DEFAULT_DATASET_MJJ[0]), min(mjj_max, DEFAULT_DATASET_MJJ[1])
     provenance = {
-        "mjj_min_TeV": args.mjj_min,
-        "mjj_max_TeV": args.mjj_max,
-        "signal": "default dataset" if args.default_dataset else str(args.signal),
-        "background": "default dataset" if args.default_dataset else str(args.background),
-        "decay_mode": args.default_dataset,
+        "mjj_min_TeV": mjj_min,
+        "mjj_max_TeV": mjj_max,
+        "signal": "default dataset" if args.default_dataset else str(args.signal.resolve()),
+        "background": "default dataset" if args.default_dataset else str(args.background.resolve()),
+        "decay_mode": decay_mode,
         "n_signal": len(signal),
         "n_background": len(background),
         "epochs": args.epochs,
@@ -141,31 +166,75 @@ def run_pretrain(args):
     return 0
 
 
+# m_JJ window in TeV of every event of the embedded default dataset.
+DEFAULT_DATASET_MJJ = (3.3, 3.7)
+
+
+def _check_pretraining_signal(signal, args):
+    """Return the decay mode of the pre-training signal, or None when the file does not name it.
+
+    Raises InputDataError when the signal file contains background rows or several decay modes,
+    because a prior is trained on the signal of one decay mode.
+    """
+    from ..datasets._columns import DECAY_MODE_COLUMN, LABEL_COLUMN
+
+    if args.default_dataset:
+        return args.default_dataset
+    n_background = int((signal[LABEL_COLUMN] == 0).sum())
+    if n_background:
+        raise InputDataError(
+            f"--signal {args.signal}: {n_background} of its {len(signal)} signal-region events have label 0. "
+            "pretrain treats every event of --signal as signal; remove the background rows or pass them "
+            "with --background."
+        )
+    if DECAY_MODE_COLUMN not in signal:
+        return None
+    modes = sorted(str(mode) for mode in signal[DECAY_MODE_COLUMN].unique())
+    if len(modes) > 1:
+        raise InputDataError(
+            f"--signal {args.signal} contains the decay modes {modes}, but a prior is trained on one. "
+            "Split the file by its decay_mode column and pre-train one prior per mode."
+        )
+    return modes[0]
+
+
 def provenance_path(model_path):
     """Return the path of the JSON file that ``pretrain`` writes beside a saved prior."""
     model_path = Path(model_path)
     return model_path.with_name(model_path.name + ".json")
 
 
-def _check_prior_region(path, args):
-    """Warn when the prior at ``path`` was pre-trained in another m_JJ region than ``run`` selects.
+def _check_prior_provenance(path, mode, args, several):
+    """Check the prior at ``path`` against the JSON file that ``pretrain`` wrote beside it.
 
-    Priors saved without ``pretrain`` have no provenance file and are not checked.
+    Warns when the prior was pre-trained in another m_JJ region than ``run`` selects. With
+    ``several`` priors, raises InputDataError when the file records another decay mode than
+    ``mode``, because swapped modes turn alpha into 1 - alpha. Priors saved without ``pretrain``
+    have no such file and are not checked.
     """
     provenance_file = provenance_path(path)
-    if not provenance_file.exists():
+    if not provenance_file.is_file():
         return
     try:
         provenance = json.loads(provenance_file.read_text())
         region = (float(provenance["mjj_min_TeV"]), float(provenance["mjj_max_TeV"]))
-    except (ValueError, KeyError, TypeError) as error:
-        logger.warning("Could not read the signal region from %s (%s), so it is not checked.", provenance_file, error)
+        trained_mode = provenance.get("decay_mode")
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
+        warnings.warn(f"Could not read how --prior {path} was trained from {provenance_file} ({error}), so its "
+                      "signal region and decay mode are not checked. Delete or rewrite that file.",
+                      DataQualityWarning, stacklevel=2)
         return
+
+    if several and trained_mode is not None and trained_mode != mode:
+        raise InputDataError(
+            f"--prior {mode}={path} was pre-trained on {trained_mode!r} signal ({provenance_file}). Pass it "
+            f"as --prior {trained_mode}={path}."
+        )
     if not (math.isclose(region[0], args.mjj_min) and math.isclose(region[1], args.mjj_max)):
         warnings.warn(
             f"--prior {path} was pre-trained in {region[0]:g} < mjj < {region[1]:g} TeV ({provenance_file}), but "
             f"run selects {args.mjj_min:g} < mjj < {args.mjj_max:g} TeV. The jet mass and substructure "
-            "distributions change with mjj, so the likelihood ratio may be off; pre-train in the same "
+            "distributions change with mjj, so the likelihood ratio may be off. Pre-train in the same "
             "region or pass the same --mjj-min and --mjj-max.",
             DataQualityWarning, stacklevel=2,
         )
@@ -181,7 +250,8 @@ def _pretraining_events(args, read_signal, read_background):
         if args.signal is None or args.background is None:
             raise InputDataError("Give both --signal and --background, or --default-dataset qq (or qqq) "
                                  "to train on the embedded default dataset.")
-        return _read_region(args.signal, args, read_signal), _read_region(args.background, args, read_background)
+        return (_read_region(args.signal, args, read_signal, "--signal"),
+                _read_region(args.background, args, read_background, "--background"))
 
     if args.signal is not None or args.background is not None:
         raise InputDataError("--default-dataset replaces --signal and --background; give either the files "
@@ -206,7 +276,7 @@ def _load_priors(specifications, args):
 
     from .._prior import ParameterizedClassifier
 
-    priors = {}
+    priors, paths = {}, {}
     for specification in specifications:
         mode, separator, path = specification.partition("=")
         if not separator:
@@ -230,8 +300,10 @@ def _load_priors(specifications, args):
                 f"--prior {path} contains a {type(model).__name__}, not a fitted ParameterizedClassifier; "
                 "save one with 'sklearn-paws pretrain'."
             )
-        _check_prior_region(path, args)
         priors[mode] = model
+        paths[mode] = path
+    for mode, path in paths.items():
+        _check_prior_provenance(path, mode, args, several=len(paths) > 1)
     return priors if len(priors) > 1 else next(iter(priors.values()))
 
 
@@ -251,8 +323,8 @@ def run_paws(args):
                              "restarts as are run.")
     if args.output.exists() and not args.output.is_dir():
         raise NotADirectoryError(f"--output {args.output} exists and is not a folder; choose a folder.")
-    data = _read_region(args.data, args, read_lhco_features)
-    reference = _read_region(args.reference, args, read_lhco_features)
+    data = _read_region(args.data, args, read_lhco_features, "--data")
+    reference = _read_region(args.reference, args, read_lhco_features, "--reference")
     pretrained = _load_priors(args.prior, args)
     columns = list(FEATURE_COLUMNS)
     print(f"Fitting PAWS on {len(data)} data and {len(reference)} reference events")

@@ -440,7 +440,8 @@ def _read_store(path, key):
             key = keys[0]
         elif _normalise_key(key) not in keys:
             raise InputDataError(
-                f"{path!r} has no table with key {key!r}. Its keys are {keys}."
+                f"{path!r} has no table with key {key!r}. Its keys are {keys}. On the command line, "
+                "--key applies to every input file, so store the tables of all inputs under one key."
             )
 
         try:
