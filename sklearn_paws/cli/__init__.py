@@ -16,37 +16,30 @@ from .._version import __version__
 _COMMAND_MODULES = ("demo", "run", "simulate", "convert_raw")
 
 
+def _parse(text, convert, accept, expected):
+    """Return ``convert(text)``, or raise the argparse error naming ``expected`` when it fails ``accept``."""
+    try:
+        value = convert(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
+    if not accept(value):
+        raise argparse.ArgumentTypeError(f"expected {expected}, got {text}")
+    return value
+
+
 def positive_int(text):
     """Parse a command-line value that must be a positive integer (argparse ``type``)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
+    return _parse(text, int, lambda value: value >= 1, "a positive integer")
 
 
 def seed(text):
     """Parse a random seed, an integer from 0 to 2**32 - 1 as numpy accepts (argparse ``type``)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer seed, got {text!r}") from None
-    if not 0 <= value < 2**32:
-        raise argparse.ArgumentTypeError(f"expected a seed from 0 to 4294967295, got {value}")
-    return value
+    return _parse(text, int, lambda value: 0 <= value < 2**32, "a seed from 0 to 4294967295")
 
 
 def positive_float(text):
     """Parse a command-line value that must be a positive finite number (argparse ``type``)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
-    if not 0 < value < float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a positive finite number, got {text}")
-    return value
+    return _parse(text, float, lambda value: 0 < value < float("inf"), "a positive finite number")
 
 
 def build_parser():
