@@ -29,6 +29,10 @@ from ._network import check_feature_frame
 
 logger = logging.getLogger(__name__)
 
+# Fitted signal fraction above which PAWS warns: a resonance search expects a small signal, so
+# such a fit means that data and reference differ in their background, or that the prior is poor.
+LARGE_SIGNAL_FRACTION = 0.5
+
 # Masses are optimised in units of 100 GeV so that one Adam step of size learning_rate moves a mass
 # by learning_rate * 100 GeV, the same step scale as log(mu) and logit(alpha).
 _MASS_UNIT_GEV = 100.0
@@ -718,6 +722,14 @@ class PAWSClassifier(ClassifierMixin, BaseEstimator):
         self.test_statistic_ = float(8.0 * n_effective * (math.log(2.0) - self.validation_loss_))
         self.significance_ = float(math.sqrt(max(self.test_statistic_, 0.0)))
         self.classes_ = np.array([0, 1])
+        if self.mu_ > LARGE_SIGNAL_FRACTION:
+            warnings.warn(
+                f"PAWS fitted a signal fraction mu_ = {self.mu_:.3g} at ({self.mx_:.0f}, {self.my_:.0f}) GeV: "
+                "the data differ from the reference by more than a small signal explains. Check that the "
+                "reference is background selected like the data (same signal region, same units) and that "
+                "the pre-trained prior is trained well enough.",
+                DataQualityWarning, stacklevel=3,
+            )
         logger.info(
             "PAWS fit: m_X = %.1f GeV, m_Y = %.1f GeV, mu = %.3g, alpha = %.3g, "
             "test statistic %.2f.",

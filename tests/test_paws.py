@@ -274,6 +274,27 @@ def test_fit_rejects_bad_learning_rate(exact_prior, value):
         paws.fit(data, reference)
 
 
+def test_large_signal_fraction_warns(exact_prior):
+    # Data that are 80 % signal: no resonance search expects that, so the fit says so.
+    data, reference = make_weak_dataset((300.0, 300.0), 0.8, n_background=1000, seed=3)
+    paws = _fast_paws(exact_prior, n_init=3, n_keep=2, max_epochs=10, batch_size=1024)
+
+    with pytest.warns(DataQualityWarning, match="fitted a signal fraction mu_ = 0.[5-9]"):
+        paws.fit(data, reference)
+
+    assert paws.mu_ > 0.5
+
+
+def test_small_signal_fraction_does_not_warn(exact_prior):
+    paws, data, reference = _small_fit(exact_prior)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataQualityWarning)
+        paws.fit(data, reference)
+
+    assert paws.mu_ < 0.5
+
+
 def test_fit_rejects_truth_labels(exact_prior):
     paws, data, reference = _small_fit(exact_prior)
     X = pd.concat([data, reference], ignore_index=True)
