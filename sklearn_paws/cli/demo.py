@@ -40,7 +40,8 @@ def register(subparsers):
                              "the machinery, not physics)")
     parser.add_argument("--n-jobs", type=positive_int, default=1, help="cells run in parallel (default: 1)")
     parser.add_argument("--mu", type=float, nargs="+", default=None, metavar="MU",
-                        help="injected signal fractions S/(S+B) in [0, 1) (default: the profile's scan)")
+                        help="injected signal fractions S/(S+B) in [0, 1) (default: the profile's scan). The "
+                             "loss-landscape figures keep the profile's two values")
     parser.add_argument("--mass-point", type=float, nargs=2, action="append", default=None, metavar=("MX", "MY"),
                         help="true (m_X, m_Y) in GeV of the injected signal; repeat for several. The default "
                              "dataset has test signal at (300, 300), (100, 500) and (500, 100) (default: the "
