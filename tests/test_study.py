@@ -46,17 +46,48 @@ def test_study_runs_every_cell(tiny_study, tmp_path):
     assert (paws["n_signal_injected"] > 0).all()
 
 
+def _cell_times(folder):
+    """Return the modification time of every stored cell file under ``folder``."""
+    return {path: path.stat().st_mtime_ns for path in folder.glob("results-*/cells/*.json")}
+
+
 def test_study_resume_skips_finished(tiny_study, tmp_path):
     config, data = tiny_study
     first = run_study(data, config, tmp_path)
-    cell_files = sorted(tmp_path.glob("results-*/cells/*.json"))
-    modified = {path: path.stat().st_mtime_ns for path in cell_files}
+    modified = _cell_times(tmp_path)
 
     second = run_study(data, config, tmp_path)
 
-    assert len(cell_files) == len(list_cells(config))
-    assert all(path.stat().st_mtime_ns == modified[path] for path in cell_files)
+    assert len(modified) == len(list_cells(config))
+    assert _cell_times(tmp_path) == modified
     assert np.allclose(first["sic"].to_numpy(), second["sic"].to_numpy())
+
+
+def test_cut_down_scan_reuses_cells(tiny_study, tmp_path):
+    config, data = tiny_study
+    part = dataclasses.replace(config, mu_values=config.mu_values[:1])
+    first = run_study(data, part, tmp_path)
+    modified = _cell_times(tmp_path)
+
+    whole = run_study(data, config, tmp_path)
+
+    # The cells of the cut-down scan are reused, and only the new mu values are computed.
+    after = _cell_times(tmp_path)
+    assert len(modified) == len(list_cells(part))
+    assert {path: after[path] for path in modified} == modified
+    assert len(after) == len(list_cells(config))
+    assert len(first) == len(config.methods)
+    assert len(whole) == len(config.methods) * len(config.mu_values)
+    shared = whole[whole["mu"] == config.mu_values[0]].reset_index(drop=True)
+    np.testing.assert_allclose(shared["sic"], first["sic"])
+    # The supervised classifier sees no injected signal: one result at every mu.
+    supervised = whole[whole["method"] == "supervised"]
+    assert sorted(supervised["mu"]) == sorted(config.mu_values)
+    assert supervised["sic"].nunique() == 1
+
+    # Running the cut-down scan again reports its own cells only.
+    again = run_study(data, part, tmp_path)
+    assert sorted(again["mu"].unique()) == [config.mu_values[0]]
 
 
 def test_study_recomputes_damaged_cell(tiny_study, tmp_path):

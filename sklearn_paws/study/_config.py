@@ -93,6 +93,17 @@ class StudyConfig:
         return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
+#: Settings that choose which cells run, not how one runs. A cell's result does not depend on them,
+#: so runs that differ only here share their finished cells.
+SCAN_FIELDS = ("mass_points", "mu_values", "n_realisations", "landscape_mu", "landscape_step")
+
+
+def cell_fingerprint(config):
+    """Return the fingerprint of the settings of ``config`` that a single cell's result depends on."""
+    fields = [field.name for field in dataclasses.fields(config) if field.name not in SCAN_FIELDS]
+    return config.fingerprint(*fields)
+
+
 def _to_builtin(value):
     if isinstance(value, np.generic):
         return value.item()

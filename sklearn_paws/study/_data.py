@@ -69,7 +69,7 @@ class StudyData:
                 counts[f"study_signal_{mx:.0f}_{my:.0f}_{mode}"] = int((frame[DECAY_MODE_COLUMN] == mode).sum())
         return counts
 
-    def fingerprint(self, *, prior_only=False):
+    def fingerprint(self, *, prior_only=False, without_study_signal=False):
         """Return a short hash of the event counts and the source.
 
         Cached models and results are reused only while it is unchanged, so that they are
@@ -79,6 +79,9 @@ class StudyData:
         ----------
         prior_only : bool, default=False
             Hash only the pre-training samples, for the cache of the priors.
+        without_study_signal : bool, default=False
+            Leave out the signal counts of the selected mass points, which depend on the selection
+            and not on the input, for the store of finished cells.
 
         Returns
         -------
@@ -89,6 +92,8 @@ class StudyData:
             counts = {name: value for name, value in counts.items() if name.startswith("prior_")}
         else:
             counts["source"] = self.source
+        if without_study_signal:
+            counts = {name: value for name, value in counts.items() if not name.startswith("study_signal_")}
         text = json.dumps(counts, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:8]
 

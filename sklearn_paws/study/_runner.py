@@ -19,7 +19,7 @@ from tqdm.auto import tqdm
 
 from ..datasets._columns import DECAY_MODES, LABEL_COLUMN, THETA_COLUMNS
 from ..exceptions import LowStatisticsWarning
-from ._config import StudyConfig
+from ._config import StudyConfig, cell_fingerprint
 from ._data import add_noise_features, feature_columns
 from ._methods import (
     BACKGROUND_EFFICIENCY,
@@ -35,8 +35,9 @@ logger = logging.getLogger(__name__)
 # Part of the results folder name. Raise it when a method's outcome changes for the same settings
 # and inputs, so that a rerun computes the cells again instead of reusing outdated ones. Version 2:
 # PAWS reports the maximum-likelihood mu and keeps restarts within keep_tolerance of the best.
-# Version 3: every cell also stores the SIC at the loose background efficiency.
-RESULTS_VERSION = 3
+# Version 3: every cell also stores the SIC at the loose background efficiency. Version 4: the
+# store is keyed by the settings of one cell, and a supervised cell stores one row for all mu.
+RESULTS_VERSION = 4
 
 
 def _seed(config, *parts):
@@ -216,10 +217,8 @@ def _run_cell(cell, data, config, priors):
             pool.iloc[supervised_rows], background, study_pool, columns, config, mass_point,
             random_state=_seed(config, "supervised", mass_point, n_noise, realisation),
         )
-        rows = []
-        for mu in config.mu_values:
-            rows.append({**row, **sic_rows, "method": method, "mu": mu, "fit_seconds": time.perf_counter() - start})
-        return rows
+        # One row for every mu: run_study repeats it over the mu values of the scan.
+        return [{**row, **sic_rows, "method": method, "mu": None, "fit_seconds": time.perf_counter() - start}]
 
     split = inject_and_split(
         study_pool, mu, config, random_state=split_seed(config, mass_point, realisation, mu)
@@ -231,6 +230,18 @@ def _run_cell(cell, data, config, priors):
     )
     return [{**row, **split.counts, **outcome, "method": method, "mu": mu,
              "fit_seconds": time.perf_counter() - start}]
+
+
+def _repeat_supervised(results, mu_values):
+    """Return ``results`` with each supervised row repeated at every mu of the scan.
+
+    The supervised classifier is trained without injected signal, so one result serves every mu.
+    """
+    if results.empty:
+        return results
+    supervised = results["method"] == "supervised"
+    repeated = results[supervised].drop(columns="mu").merge(pd.DataFrame({"mu": list(mu_values)}), how="cross")
+    return pd.concat([results[~supervised], repeated[results.columns]], ignore_index=True)
 
 
 def list_cells(config):
@@ -271,8 +282,10 @@ def run_study(data, config, output_dir, *, n_jobs=1):
     if not isinstance(config, StudyConfig):
         raise TypeError(f"config must be a StudyConfig, got {type(config).__name__}.")
     output_dir = Path(output_dir)
-    store = ResultsStore(output_dir / f"results-{config.fingerprint()}-{data.fingerprint()}"
-                                      f"-v{RESULTS_VERSION}")
+    # Cells do not depend on which other cells run, so the store is keyed by the settings of one
+    # cell: a cut-down scan and the full one share their finished cells.
+    store = ResultsStore(output_dir / f"results-{cell_fingerprint(config)}-"
+                                      f"{data.fingerprint(without_study_signal=True)}-v{RESULTS_VERSION}")
     priors = {}
     if "paws" in config.methods:
         priors = pretrain_priors(data, config, output_dir, n_jobs=n_jobs)
@@ -291,6 +304,6 @@ def run_study(data, config, output_dir, *, n_jobs=1):
         for _ in joblib.Parallel(n_jobs=n_jobs, return_as="generator_unordered")(jobs):
             progress.update()
 
-    results = store.load()
+    results = _repeat_supervised(store.load(_cell_key(*cell) for cell in cells), config.mu_values)
     return results.sort_values(["mx_true", "my_true", "method", "noise_features", "mu", "realisation"],
                                ignore_index=True)

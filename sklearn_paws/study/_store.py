@@ -94,10 +94,20 @@ class ResultsStore:
 
         write_atomic(self._path(key), write)
 
-    def load(self):
-        """Return every stored row as one DataFrame (empty when nothing is stored)."""
+    def load(self, keys=None):
+        """Return the stored rows as one DataFrame (empty when nothing is stored).
+
+        Parameters
+        ----------
+        keys : iterable of str, optional
+            Cells to load; None loads every stored cell. Keys without a file are skipped.
+        """
+        if keys is None:
+            paths = sorted(self.cell_directory.glob("*.json"))
+        else:
+            paths = [path for path in map(self._path, keys) if path.exists()]
         rows = []
-        for path in sorted(self.cell_directory.glob("*.json")):
+        for path in paths:
             try:
                 rows.extend(json.loads(path.read_text()))
             except json.JSONDecodeError:
