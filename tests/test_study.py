@@ -90,6 +90,24 @@ def test_cut_down_scan_reuses_cells(tiny_study, tmp_path):
     assert sorted(again["mu"].unique()) == [config.mu_values[0]]
 
 
+def test_landscapes_cached_and_reused(tiny_study, tmp_path):
+    from sklearn_paws.study._landscape import compute_landscapes
+
+    config, data = tiny_study
+    config = dataclasses.replace(config, landscape_mu=(0.01,), landscape_step=275.0)
+    first = compute_landscapes(data, config, tmp_path)
+    files = sorted((tmp_path / "landscapes").glob("*.csv"))
+    modified = [path.stat().st_mtime_ns for path in files]
+
+    second = compute_landscapes(data, config, tmp_path)
+
+    assert len(files) == 1
+    assert [path.stat().st_mtime_ns for path in files] == modified
+    key = ((300.0, 300.0), 0.01)
+    assert len(first[key]) == 9
+    np.testing.assert_allclose(second[key]["loss"], first[key]["loss"], rtol=1e-6)
+
+
 def test_study_recomputes_damaged_cell(tiny_study, tmp_path):
     config, data = tiny_study
     run_study(data, config, tmp_path)

@@ -1,13 +1,17 @@
 """Loss landscapes of PAWS over (m_X, m_Y), as in Figure 1 of arXiv:2405.08889."""
 
 import logging
+from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from ..datasets._columns import DECAY_MODES
+from ._config import cell_fingerprint
 from ._data import feature_columns
 from ._methods import inject_and_split
-from ._runner import build_pools, pretrain_priors, split_seed
+from ._runner import RESULTS_VERSION, build_pools, pretrain_priors, split_seed
+from ._store import write_atomic
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +35,8 @@ def compute_landscapes(data, config, output_dir):
     -------
     landscapes : dict of ((float, float), float) to pandas.DataFrame
         Columns ``mx``, ``my``, ``loss`` (BCE) and ``scaled_loss`` = (BCE - log 2) x 1e5, keyed by
-        (mass point, mu).
+        (mass point, mu). Each table is also saved as a CSV file under ``output_dir/landscapes``,
+        which a rerun with the same settings and input reads instead of computing it again.
     """
     from .._paws import PAWSClassifier
 
@@ -42,11 +47,23 @@ def compute_landscapes(data, config, output_dir):
     grid = np.arange(low, high + 0.5 * config.landscape_step, config.landscape_step)
     columns = feature_columns(n_noise)
 
+    # The landscape depends on the settings of one cell, the grid step and the input events.
+    fingerprint = (f"{cell_fingerprint(config)}-{config.landscape_step:g}-"
+                   f"{data.fingerprint(without_study_signal=True)}-v{RESULTS_VERSION}")
+    cache = Path(output_dir) / "landscapes"
+
     landscapes = {}
     for mass_point in config.mass_points:
         mass_point = (float(mass_point[0]), float(mass_point[1]))
-        _, _, study_pool = build_pools(data, config, mass_point, n_noise, 0)
+        study_pool = None
         for mu in config.landscape_mu:
+            path = cache / f"landscape_{mass_point[0]:.0f}_{mass_point[1]:.0f}_mu{mu:.7g}_{fingerprint}.csv"
+            if path.exists():
+                landscapes[(mass_point, mu)] = pd.read_csv(path)
+                continue
+
+            if study_pool is None:
+                _, _, study_pool = build_pools(data, config, mass_point, n_noise, 0)
             split = inject_and_split(study_pool, mu, config,
                                      random_state=split_seed(config, mass_point, 0, mu))
             logger.info("Loss landscape at (%g, %g) GeV, mu = %g on %d grid points",
@@ -54,5 +71,6 @@ def compute_landscapes(data, config, output_dir):
             model = PAWSClassifier(pretrained=pretrained)
             table = model.loss_landscape(split.X_train[columns], split.y_train, grid, grid,
                                          mu=mu, alpha=config.alpha)
+            write_atomic(path, lambda temporary, table=table: table.to_csv(temporary, index=False))
             landscapes[(mass_point, mu)] = table
     return landscapes
