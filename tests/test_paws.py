@@ -275,7 +275,7 @@ def test_fit_rejects_bad_learning_rate(exact_prior, value):
 
 
 def test_large_signal_fraction_warns(exact_prior):
-    # Data that are 80 % signal: no resonance search expects that, so the fit says so.
+    # Data that are 80 % signal: no resonance search expects that, so the fit warns.
     data, reference = make_weak_dataset((300.0, 300.0), 0.8, n_background=1000, seed=3)
     paws = _fast_paws(exact_prior, n_init=3, n_keep=2, max_epochs=10, batch_size=1024)
 

@@ -80,7 +80,7 @@ def test_cut_down_scan_reuses_cells(tiny_study, tmp_path):
     assert len(whole) == len(config.methods) * len(config.mu_values)
     shared = whole[whole["mu"] == config.mu_values[0]].reset_index(drop=True)
     np.testing.assert_allclose(shared["sic"], first["sic"])
-    # The supervised classifier sees no injected signal: one result at every mu.
+    # The supervised classifier is trained without injected signal, so one result serves every mu.
     supervised = whole[whole["method"] == "supervised"]
     assert sorted(supervised["mu"]) == sorted(config.mu_values)
     assert supervised["sic"].nunique() == 1

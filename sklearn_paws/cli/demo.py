@@ -125,10 +125,6 @@ def _prior_shortfall(default):
     return "", note
 
 
-# Range of the simulated signal grid in GeV, where the priors are trained.
-GRID_MASS_RANGE = (50.0, 600.0)
-
-
 def _check_demo_options(args):
     """Raise InputDataError for option values that would fail only after minutes of work."""
     from .._optional import import_optional
@@ -140,7 +136,10 @@ def _check_demo_options(args):
     if bad_mu:
         raise InputDataError(f"--mu {' '.join(f'{mu:g}' for mu in bad_mu)}: signal fractions must lie in [0, 1), "
                              "e.g. --mu 0.001 0.01 for 0.1 % and 1 %.")
-    low, high = GRID_MASS_RANGE
+    from .simulate import GRID_MASSES
+
+    # The priors are trained on the simulated grid only.
+    low, high = min(GRID_MASSES), max(GRID_MASSES)
     outside = [(mx, my) for mx, my in args.mass_point or () if not (low <= mx <= high and low <= my <= high)]
     if outside:
         names = ", ".join(f"({mx:g}, {my:g})" for mx, my in outside)

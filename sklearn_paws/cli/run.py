@@ -146,7 +146,10 @@ def run_pretrain(args):
     # 3.3 to 3.7 TeV, and that is what run compares its own window with.
     mjj_min, mjj_max = args.mjj_min, args.mjj_max
     if args.default_dataset:
-        mjj_min, mjj_max = max(mjj_min, DEFAULT_DATASET_MJJ[0]), min(mjj_max, DEFAULT_DATASET_MJJ[1])
+        from ..datasets._simulate import SIGNAL_REGION_MJJ
+
+        low, high = (bound / 1000.0 for bound in SIGNAL_REGION_MJJ)
+        mjj_min, mjj_max = max(mjj_min, low), min(mjj_max, high)
     provenance = {
         "mjj_min_TeV": mjj_min,
         "mjj_max_TeV": mjj_max,
@@ -164,10 +167,6 @@ def run_pretrain(args):
     write_atomic(provenance_file, lambda temporary: Path(temporary).write_text(json.dumps(provenance, indent=1)))
     print(f"Saved the model to {args.output} and how it was trained to {provenance_file}")
     return 0
-
-
-# m_JJ window in TeV of every event of the embedded default dataset.
-DEFAULT_DATASET_MJJ = (3.3, 3.7)
 
 
 def _check_pretraining_signal(signal, args):
