@@ -42,6 +42,12 @@ def positive_float(text):
     return _parse(text, float, lambda value: 0 < value < float("inf"), "a positive finite number")
 
 
+def check_output_folder(path):
+    """Raise NotADirectoryError when the ``--output`` folder ``path`` exists as a file."""
+    if path.exists() and not path.is_dir():
+        raise NotADirectoryError(f"--output {path} exists and is not a folder; choose a folder.")
+
+
 def build_parser():
     """Build the argument parser with every available subcommand.
 

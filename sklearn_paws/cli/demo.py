@@ -5,7 +5,7 @@ import logging
 import time
 from pathlib import Path
 
-from . import positive_int, seed
+from . import check_output_folder, positive_int, seed
 
 logger = logging.getLogger(__name__)
 
@@ -126,17 +126,17 @@ def _prior_shortfall(default):
 
 
 def _check_demo_options(args):
-    """Raise InputDataError for option values that would fail only after minutes of work."""
+    """Raise InputDataError (NotADirectoryError for --output) for option values that would fail only
+    after minutes of work."""
     from .._optional import import_optional
     from ..exceptions import InputDataError
+    from .simulate import GRID_MASSES
 
-    if args.output.exists() and not args.output.is_dir():
-        raise InputDataError(f"--output {args.output} exists and is not a folder; choose a folder.")
+    check_output_folder(args.output)
     bad_mu = [mu for mu in args.mu or () if not 0.0 <= mu < 1.0]
     if bad_mu:
         raise InputDataError(f"--mu {' '.join(f'{mu:g}' for mu in bad_mu)}: signal fractions must lie in [0, 1), "
                              "e.g. --mu 0.001 0.01 for 0.1 % and 1 %.")
-    from .simulate import GRID_MASSES
 
     # The priors are trained on the simulated grid only.
     low, high = min(GRID_MASSES), max(GRID_MASSES)
@@ -147,6 +147,7 @@ def _check_demo_options(args):
             f"--mass-point {names}: masses must lie in the simulated grid, {low:g} to {high:g} GeV. Masses are "
             "in GeV, e.g. --mass-point 300 300."
         )
+
     # The figures come at the end of the study, so a missing plot extra is reported before it starts.
     import_optional("matplotlib")
     import_optional("mplhep")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from .._version import __version__
 from ..exceptions import DataQualityWarning, InputDataError
-from . import positive_float, positive_int, seed
+from . import check_output_folder, positive_float, positive_int, seed
 
 logger = logging.getLogger(__name__)
 
@@ -320,8 +320,7 @@ def run_paws(args):
     if args.n_keep > args.n_init:
         raise InputDataError(f"--n-keep {args.n_keep} exceeds --n-init {args.n_init}; keep at most as many "
                              "restarts as are run.")
-    if args.output.exists() and not args.output.is_dir():
-        raise NotADirectoryError(f"--output {args.output} exists and is not a folder; choose a folder.")
+    check_output_folder(args.output)
     data = _read_region(args.data, args, read_lhco_features, "--data")
     reference = _read_region(args.reference, args, read_lhco_features, "--reference")
     pretrained = _load_priors(args.prior, args)
